@@ -1,0 +1,75 @@
+/** The PostgreSQL edge: a small connection pool, table creation, and the batch insert. */
+import { isAbortError, type Logger, withRetry } from '@user-actions/shared';
+import pg from 'pg';
+import type { UserActionRow } from './decode.js';
+import { isTransientPgError, toFatalPgError } from './pg-errors.js';
+import { CREATE_TABLE, INSERT_ROWS, LOCK_MIGRATION, TABLE } from './sql.js';
+
+export type Pool = pg.Pool;
+
+/** Host, port and database of a connection URL, without the credentials: safe to log. */
+export function describeDatabaseUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+}
+
+export function createPool(databaseUrl: string, logger: Logger): Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 4,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'user-actions-consumer',
+  });
+  // An idle connection that the server drops (a restart, say) is reported here; without a listener
+  // the process would crash. The next query simply opens a new connection.
+  pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection was closed'));
+  return pool;
+}
+
+/** Creates the table if it is missing; safe when several consumers start at the same moment. */
+export async function migrate(pool: Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(LOCK_MIGRATION);
+    await client.query(CREATE_TABLE);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Stores the rows in one statement; returns how many were new (replayed events are skipped). */
+export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await pool.query(INSERT_ROWS, [
+    rows.map((row) => row.eventId),
+    rows.map((row) => row.userId),
+    rows.map((row) => row.action),
+    rows.map((row) => row.ipAddress),
+    rows.map((row) => row.device),
+    rows.map((row) => row.timestamp),
+  ]);
+  return result.rowCount ?? 0;
+}
+
+/** Creates the table, waiting (with backoff) for as long as PostgreSQL is unreachable. */
+export async function prepareDatabase(pool: Pool, databaseUrl: string, logger: Logger, signal: AbortSignal): Promise<void> {
+  const database = describeDatabaseUrl(databaseUrl);
+  try {
+    await withRetry(() => migrate(pool), {
+      isRetryable: isTransientPgError,
+      signal,
+      onRetry: (error, attempt, delayMs) =>
+        logger.warn({ database, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'waiting for PostgreSQL'),
+    });
+  } catch (error) {
+    if (error instanceof Error && !isAbortError(error) && !isTransientPgError(error)) throw toFatalPgError(error);
+    throw error;
+  }
+  logger.info({ database, table: TABLE }, 'table ready');
+}

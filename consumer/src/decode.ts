@@ -1,0 +1,52 @@
+/**
+ * Turns one Kafka message into the row to store, or into the exact reason it cannot be stored.
+ * Pure: no I/O, so every rule has a unit test.
+ */
+import { parseUserActionEvent } from '@user-actions/shared';
+import { v5 as uuidv5 } from 'uuid';
+
+export interface SourceMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+}
+
+export interface UserActionRow {
+  eventId: string;
+  userId: string;
+  action: string;
+  ipAddress: string | null;
+  device: string | null;
+  timestamp: string;
+}
+
+export type Decoded = { ok: true; row: UserActionRow } | { ok: false; reason: string };
+
+// Fixed forever: changing it would give already-stored seed-format messages new ids on replay.
+const KAFKA_POSITION_NAMESPACE = '6f1d5c0e-3b8a-4f5e-9c27-8a1e4b7d2c90';
+
+/**
+ * The id of a message that carries no `EventId` (the original producer's format): a name-based UUID of
+ * where it sits in Kafka, so a redelivery of that message gets the same id.
+ */
+export function deriveEventId(topic: string, partition: number, offset: string): string {
+  return uuidv5(`${topic}/${partition}/${offset}`, KAFKA_POSITION_NAMESPACE);
+}
+
+export function decodeMessage(message: SourceMessage): Decoded {
+  const parsed = parseUserActionEvent(message.value);
+  if (!parsed.ok) return parsed;
+  const { event } = parsed;
+  return {
+    ok: true,
+    row: {
+      eventId: event.EventId ?? deriveEventId(message.topic, message.partition, message.offset),
+      userId: event.UserId,
+      action: event.Action,
+      ipAddress: event.Metadata?.IpAddress ?? null,
+      device: event.Metadata?.Device ?? null,
+      timestamp: event.Timestamp,
+    },
+  };
+}

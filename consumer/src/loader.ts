@@ -1,0 +1,90 @@
+/**
+ * The consumer-group side of the loader: joins `KAFKA_GROUP_ID`, feeds each batch to the batch handler,
+ * and stops in order (stop fetching → let the in-flight batch finish or abandon it → leave the group).
+ */
+import { connectWithRetry, createKafka, ensureTopic, FatalError, type Logger, startSummaryLog } from '@user-actions/shared';
+import type { Consumer } from 'kafkajs';
+import { createBatchHandler, type LoaderCounter } from './batch.js';
+import type { ConsumerConfig } from './config.js';
+import { insertRows, type Pool } from './db.js';
+
+export interface Loader {
+  /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
+  readonly failed: Promise<never>;
+  stop(): Promise<void>;
+}
+
+// Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
+const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+
+export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Logger, signal: AbortSignal): Promise<Loader> {
+  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger });
+  const halt = new AbortController();
+  let fail: (error: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (error) => {
+      halt.abort();
+      reject(error);
+    };
+  });
+  failed.catch(() => undefined); // observed by the daemon; never an unhandled rejection
+
+  const admin = kafka.admin();
+  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
+  try {
+    await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
+  } finally {
+    await admin.disconnect();
+  }
+
+  const consumer = kafka.consumer({ groupId: config.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  logGroupEvents(consumer, logger, fail);
+  await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal });
+  await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+
+  const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+    eachBatch: createBatchHandler({
+      logger,
+      signal: AbortSignal.any([signal, halt.signal]),
+      insertRows: (rows) => insertRows(pool, rows),
+      commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+      onFatal: fail,
+      summary,
+    }),
+  });
+  logger.info({ topic: config.topic, groupId: config.groupId }, 'consuming');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    failed,
+    stop() {
+      stopping ??= (async () => {
+        halt.abort();
+        try {
+          await consumer.disconnect();
+        } finally {
+          summary.stop();
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+function logGroupEvents(consumer: Consumer, logger: Logger, fail: (error: Error) => void): void {
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const partitions = Object.values(payload.memberAssignment).flat();
+    logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) {
+      logger.warn({ reason: payload.error.message }, 'Kafka consumer failed; restarting it');
+    } else {
+      fail(new FatalError(`the Kafka consumer stopped: ${payload.error.message}`, { cause: payload.error }));
+    }
+  });
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
+import { createLogger, loadConfigOrExit, loadDotenv, runDaemon, runShutdownSteps } from '@user-actions/shared';
+import { loadConsumerConfig } from './config.js';
+import { createPool, prepareDatabase } from './db.js';
+import { type Loader, startLoader } from './loader.js';
+
+loadDotenv();
+const config = loadConfigOrExit('consumer', loadConsumerConfig);
+const logger = createLogger({ name: 'consumer', level: config.logLevel });
+
+runDaemon(
+  async (signal) => {
+    const pool = createPool(config.databaseUrl, logger);
+    let loader: Loader | undefined;
+    try {
+      await prepareDatabase(pool, config.databaseUrl, logger, signal);
+      loader = await startLoader(config, pool, logger, signal);
+      await Promise.race([aborted(signal), loader.failed]);
+    } finally {
+      await runShutdownSteps(logger, [
+        ['leave the consumer group', async () => loader?.stop()],
+        ['close the PostgreSQL pool', () => pool.end()],
+      ]);
+    }
+  },
+  { logger, shutdownGraceMs: 9_000 },
+);
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Which PostgreSQL failures are worth waiting out (the server is restarting, unreachable or
+ * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
+ * permissions).
+ */
+import { FatalError } from '@user-actions/shared';
+
+const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
+const TRANSIENT_NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// node-postgres reports a dropped socket or a slow connect with a message and no code.
+const TRANSIENT_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable/i;
+
+const FATAL_EXPLANATIONS: Record<string, string> = {
+  '28P01': 'PostgreSQL rejected the password in DATABASE_URL',
+  '28000': 'PostgreSQL rejected the user in DATABASE_URL',
+  '3D000': 'the database named in DATABASE_URL does not exist',
+  '42501': 'the PostgreSQL user in DATABASE_URL lacks a permission it needs',
+};
+
+function codeOf(error: Error): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function isTransientPgError(error: Error): boolean {
+  const code = codeOf(error);
+  if (code !== undefined) {
+    if (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
+    if (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2))) return true;
+  }
+  if (error instanceof AggregateError) return error.errors.some((inner) => inner instanceof Error && isTransientPgError(inner));
+  return TRANSIENT_MESSAGES.test(error.message);
+}
+
+/** Wraps a failure that will not go away by itself into a FatalError that says what to fix. */
+export function toFatalPgError(error: Error): FatalError {
+  const code = codeOf(error);
+  const explanation = (code && FATAL_EXPLANATIONS[code]) ?? 'PostgreSQL refused the request';
+  return new FatalError(`${explanation} (${code ?? 'no SQLSTATE'}: ${error.message})`, { cause: error });
+}

@@ -1,0 +1,37 @@
+import { commonEnvShape, type Env, integerSchema, kafkaNameSchema, type LogLevel, parseEnv } from '@user-actions/shared';
+import { z } from 'zod';
+
+export const producerEnvSchema = z.object({
+  ...commonEnvShape,
+  KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-producer'),
+  PRODUCER_INTERVAL_MS: integerSchema(0, 3_600_000).default(500),
+  PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0),
+  LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000),
+});
+
+export interface ProducerConfig {
+  brokers: string[];
+  topic: string;
+  topicPartitions: number;
+  clientId: string;
+  /** Time between two events; 0 sends as fast as the broker acknowledges. */
+  intervalMs: number;
+  /** Stop (and exit 0) after this many events; 0 runs until stopped. */
+  count: number;
+  logLevel: LogLevel;
+  summaryIntervalMs: number;
+}
+
+export function loadProducerConfig(env: Env): ProducerConfig {
+  const parsed = parseEnv(producerEnvSchema, env);
+  return {
+    brokers: parsed.KAFKA_BROKERS,
+    topic: parsed.KAFKA_TOPIC,
+    topicPartitions: parsed.KAFKA_TOPIC_PARTITIONS,
+    clientId: parsed.KAFKA_CLIENT_ID,
+    intervalMs: parsed.PRODUCER_INTERVAL_MS,
+    count: parsed.PRODUCER_COUNT,
+    logLevel: parsed.LOG_LEVEL,
+    summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
+  };
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/** The producer daemon: wires configuration, logging, the event generator, the pacer and Kafka together. */
+import {
+  createLogger,
+  loadConfigOrExit,
+  loadDotenv,
+  runDaemon,
+  runShutdownSteps,
+  startSummaryLog,
+  type UserActionEvent,
+} from '@user-actions/shared';
+import { loadProducerConfig } from './config.js';
+import { generateEvent } from './generate.js';
+import { runPacer } from './pacer.js';
+import { type Publisher, startPublisher } from './publisher.js';
+
+// Slower than this, every event gets its own log line (as the original producer did); faster, a summary.
+const PER_EVENT_LOG_MIN_INTERVAL_MS = 100;
+
+loadDotenv();
+const config = loadConfigOrExit('producer', loadProducerConfig);
+const logger = createLogger({ name: 'producer', level: config.logLevel });
+
+runDaemon(
+  async (signal) => {
+    let publisher: Publisher | undefined;
+    const summary = startSummaryLog<'sent'>(logger, { intervalMs: config.summaryIntervalMs, message: 'producer summary' });
+    const logSent = (events: readonly UserActionEvent[]) => {
+      summary.add('sent', events.length);
+      if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) return;
+      for (const event of events) {
+        logger.info({ eventId: event.EventId, userId: event.UserId, action: event.Action }, 'sent');
+      }
+    };
+    try {
+      publisher = await startPublisher(config, logger, signal);
+      const { send } = publisher;
+      const sent = await runPacer({
+        intervalMs: config.intervalMs,
+        count: config.count,
+        signal,
+        generate: () => generateEvent(),
+        send: async (events) => {
+          await send(events);
+          logSent(events);
+        },
+      });
+      logger.info({ sent }, signal.aborted ? 'stopped generating' : 'sent every requested event');
+    } finally {
+      await runShutdownSteps(logger, [
+        ['flush the summary', async () => summary.stop()],
+        ['disconnect from Kafka', async () => publisher?.stop()],
+      ]);
+    }
+  },
+  { logger, shutdownGraceMs: 9_000 },
+);

@@ -1,0 +1,41 @@
+/**
+ * Emits events on a fixed schedule: one every `intervalMs`, measured from the start so that slow sends
+ * do not make the rate drift. Events that fall due while a send is in flight go out together in the next
+ * send, which keeps high rates cheap.
+ */
+import { isAbortError, sleep, type UserActionEvent } from '@user-actions/shared';
+
+export interface PacerOptions {
+  intervalMs: number;
+  /** Stop after this many events; 0 = until the signal aborts. */
+  count: number;
+  signal: AbortSignal;
+  generate: () => UserActionEvent;
+  send: (events: readonly UserActionEvent[]) => Promise<void>;
+  maxEventsPerSend?: number;
+  now?: () => number;
+}
+
+/** Runs until `count` events are sent or the signal aborts; the send in flight always completes. */
+export async function runPacer(options: PacerOptions): Promise<number> {
+  const { intervalMs, count, signal, generate, send, maxEventsPerSend = 500, now = performance.now.bind(performance) } = options;
+  const startedAt = now();
+  let sent = 0;
+  while (!signal.aborted && (count === 0 || sent < count)) {
+    const due = intervalMs === 0 ? maxEventsPerSend : Math.floor((now() - startedAt) / intervalMs) + 1 - sent;
+    if (due <= 0) {
+      try {
+        await sleep(startedAt + sent * intervalMs - now(), signal);
+      } catch (error) {
+        if (isAbortError(error)) break;
+        throw error;
+      }
+      continue;
+    }
+    const remaining = count === 0 ? Number.POSITIVE_INFINITY : count - sent;
+    const events = Array.from({ length: Math.min(due, maxEventsPerSend, remaining) }, generate);
+    await send(events);
+    sent += events.length;
+  }
+  return sent;
+}

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# A real single-node Apache Kafka broker (KRaft, no ZooKeeper) for development, tests and CI,
+# run from Maven Central's jars on the machine's Java: no Docker needed.
+#
+#   scripts/kafka.sh start | stop | status
+#
+# Environment:
+#   KAFKA_PORT              client port on 127.0.0.1              (default 9092)
+#   KAFKA_CONTROLLER_PORT   KRaft controller port on 127.0.0.1    (default KAFKA_PORT + 1)
+#   KAFKA_STATE_DIR         config, data, pid and server.log      (default .kafka/<port> in the repo)
+#   KAFKA_JARS_DIR          cached broker jars                    (default ~/.cache/user-actions-pipeline/kafka-<version>)
+#   KAFKA_HEAP              JVM heap                              (default 512m)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")
+
+port=${KAFKA_PORT:-9092}
+controller_port=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
+state_dir=${KAFKA_STATE_DIR:-$repo/.kafka/$port}
+jars_dir=${KAFKA_JARS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/user-actions-pipeline/kafka-$version}
+heap=${KAFKA_HEAP:-512m}
+pid_file=$state_dir/kafka.pid
+
+say() { printf 'kafka: %s\n' "$*" >&2; }
+
+is_running() {
+  [[ -f $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+fetch_jars() {
+  [[ -f $jars_dir/kafka_2.13-$version.jar ]] && return
+  command -v mvn >/dev/null || { say "Maven (mvn) is needed once to fetch the broker jars"; exit 1; }
+  say "fetching Apache Kafka $version jars from Maven Central into $jars_dir (once)"
+  local tmp="$jars_dir.tmp.$$"
+  mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$tmp" -DincludeScope=runtime >&2
+  mv "$tmp" "$jars_dir"
+}
+
+write_config() {
+  mkdir -p "$state_dir/data"
+  cat >"$state_dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$state_dir/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=true
+EOF
+  cat >"$state_dir/log4j.properties" <<EOF
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.RollingFileAppender
+log4j.appender.file.File=$state_dir/server.log
+log4j.appender.file.MaxFileSize=20MB
+log4j.appender.file.MaxBackupIndex=2
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+EOF
+}
+
+format_storage() {
+  [[ -f $state_dir/data/meta.properties ]] && return
+  local cluster_id
+  cluster_id=$(java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
+    kafka.tools.StorageTool random-uuid)
+  java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$state_dir/server.properties" >/dev/null
+}
+
+start() {
+  if is_running; then
+    say "already running on 127.0.0.1:$port (pid $(cat "$pid_file"))"
+    return
+  fi
+  if port_open; then
+    say "port $port is already in use by another process; set KAFKA_PORT to another port"
+    exit 1
+  fi
+  command -v java >/dev/null || { say "Java 17+ is needed to run the broker"; exit 1; }
+  fetch_jars
+  write_config
+  format_storage
+  nohup java "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j.configuration="file:$state_dir/log4j.properties" \
+    -cp "$jars_dir/*" kafka.Kafka "$state_dir/server.properties" \
+    >"$state_dir/stdout.log" 2>&1 &
+  echo $! >"$pid_file"
+  say "starting Apache Kafka $version on 127.0.0.1:$port (pid $!, logs in $state_dir)"
+  for _ in $(seq 1 120); do
+    if ! is_running; then
+      say "the broker exited during start-up; last lines of $state_dir/server.log:"
+      tail -n 20 "$state_dir/server.log" >&2 || true
+      exit 1
+    fi
+    if port_open && grep -q 'Kafka Server started' "$state_dir/server.log" 2>/dev/null; then
+      say "ready on 127.0.0.1:$port"
+      return
+    fi
+    sleep 0.5
+  done
+  say "not ready after 60 s; see $state_dir/server.log"
+  exit 1
+}
+
+stop() {
+  if ! is_running; then
+    say "not running on port $port"
+    rm -f "$pid_file"
+    return
+  fi
+  local pid
+  pid=$(cat "$pid_file")
+  kill "$pid"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pid_file"; say "stopped"; return; }
+    sleep 0.5
+  done
+  say "still running after 30 s; killing it"
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$pid_file"
+}
+
+status() {
+  if is_running; then
+    say "running on 127.0.0.1:$port (pid $(cat "$pid_file"))"
+  else
+    say "not running on port $port"
+    exit 1
+  fi
+}
+
+case ${1:-} in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,65 @@
+/**
+ * Configuration from the environment (and a `.env` file), validated once at start-up.
+ * Each daemon builds its own zod schema from the shared variables below; `parseEnv` turns every
+ * problem into one `ConfigError` that names each bad variable, so an operator fixes them all at once.
+ */
+import { config as loadDotenvFile } from 'dotenv';
+import { z } from 'zod';
+
+export type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+/** Reads `.env` from the working directory into `process.env`; variables already set win. */
+export function loadDotenv(): void {
+  loadDotenvFile({ quiet: true });
+}
+
+export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
+  // An empty variable means "not set", as in docker-compose's `FOO=` or `FOO: ${FOO:-}`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const variable = issue.path.map(String).join('.') || 'environment';
+      return `${variable}: ${issue.message}`;
+    }),
+  );
+}
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;
+// Kafka's own rule for topic names (and a safe one for group and client ids).
+const kafkaName = /^[A-Za-z0-9._-]{1,249}$/;
+
+export const kafkaNameSchema = z.string().regex(kafkaName, 'must be 1-249 characters of A-Z a-z 0-9 . _ -');
+
+export const brokersSchema = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter((broker) => broker.length > 0),
+  )
+  .pipe(
+    z.array(z.string().regex(hostPort, 'each broker must be host:port')).min(1, 'must list at least one broker as host:port'),
+  );
+
+export const integerSchema = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The variables both daemons read, with the same names and defaults everywhere. */
+export const commonEnvShape = {
+  KAFKA_BROKERS: brokersSchema.default(['localhost:9092']),
+  KAFKA_TOPIC: kafkaNameSchema.default('user-actions'),
+  KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000).default(6),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+};

@@ -1,0 +1,90 @@
+/**
+ * The process edge of a daemon: signals, exit codes and the shutdown watchdog live here and nowhere
+ * else. The first SIGTERM/SIGINT asks for a graceful stop; a second one, or the watchdog, forces it.
+ */
+import { ConfigError, type Env } from './config.js';
+import { FatalError, isAbortError, toError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export const EXIT_CODES = {
+  ok: 0,
+  failed: 1,
+  /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
+  config: 78,
+  interrupted: 130,
+} as const;
+
+/** Loads the configuration or exits with one message naming every bad variable (no stack trace). */
+export function loadConfigOrExit<Config>(name: string, load: (env: Env) => Config): Config {
+  try {
+    return load(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(EXIT_CODES.config);
+  }
+}
+
+export interface DaemonOptions {
+  logger: Logger;
+  /** How long a graceful stop may take before the process is ended anyway. */
+  shutdownGraceMs: number;
+}
+
+/**
+ * Runs `run` until it returns or fails. `run` receives a signal that aborts on SIGTERM/SIGINT and must
+ * then stop its parts in order and return.
+ */
+export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger, shutdownGraceMs }: DaemonOptions): void {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(EXIT_CODES.interrupted);
+    }
+    logger.info({ signal }, 'shutting down');
+    controller.abort();
+    setTimeout(() => {
+      logger.error({ shutdownGraceMs }, 'graceful shutdown took too long; exiting');
+      process.exit(EXIT_CODES.failed);
+    }, shutdownGraceMs).unref();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  run(controller.signal).then(
+    () => {
+      logger.info('stopped');
+      process.exit(EXIT_CODES.ok);
+    },
+    (caught: unknown) => {
+      const error = toError(caught);
+      if (controller.signal.aborted && isAbortError(error)) {
+        logger.info('stopped');
+        process.exit(EXIT_CODES.ok);
+      }
+      if (error instanceof FatalError)
+        logger.fatal({ reason: error.cause ? toError(error.cause).message : undefined }, error.message);
+      else logger.fatal({ err: error }, 'stopped by an unexpected error');
+      process.exit(EXIT_CODES.failed);
+    },
+  );
+}
+
+/** Runs every step of a shutdown in order, even when one fails, then reports the first failure. */
+export async function runShutdownSteps(
+  logger: Logger,
+  steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
+): Promise<void> {
+  let firstError: Error | undefined;
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (caught) {
+      const error = toError(caught);
+      logger.error({ err: error, step: name }, 'shutdown step failed');
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
+}

@@ -1,0 +1,25 @@
+export {
+  ConfigError,
+  commonEnvShape,
+  type Env,
+  integerSchema,
+  kafkaNameSchema,
+  LOG_LEVELS,
+  type LogLevel,
+  loadDotenv,
+  parseEnv,
+} from './config.js';
+export { EXIT_CODES, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
+export { FatalError, isAbortError, toError } from './errors.js';
+export { connectWithRetry, createKafka, ensureTopic, isTransientKafkaError, type TopicSpec } from './kafka.js';
+export { createLogger, type Logger } from './logger.js';
+export { backoffDelayMs, type RetryOptions, sleep, withRetry } from './retry.js';
+export {
+  ACTIONS,
+  type Action,
+  type ParseResult,
+  parseUserActionEvent,
+  type UserActionEvent,
+  userActionEventSchema,
+} from './schema.js';
+export { type SummaryLog, startSummaryLog } from './summary.js';

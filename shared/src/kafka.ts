@@ -1,0 +1,109 @@
+/**
+ * The Kafka edge both daemons share: a client whose logs go through pino, start-up that waits for the
+ * broker instead of crashing, error classification, and a topic with enough partitions to scale out.
+ */
+import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { FatalError } from './errors.js';
+import type { Logger } from './logger.js';
+import { withRetry } from './retry.js';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.WARN,
+    logCreator: () => forwardToPino(logger.child({ component: 'kafkajs' })),
+  });
+}
+
+function forwardToPino(logger: Logger) {
+  return ({ level, log }: LogEntry) => {
+    const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+    // kafkajs reports every failed connection attempt as an error; our own retry loops say what
+    // they wait for, so its messages are warnings at most.
+    if (level <= logLevel.WARN) logger.warn(fields, message);
+    else if (level === logLevel.INFO) logger.info(fields, message);
+    else logger.debug(fields, message);
+  };
+}
+
+const FATAL_KAFKA_ERRORS = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'INVALID_REPLICATION_FACTOR',
+  'POLICY_VIOLATION',
+]);
+
+/**
+ * Transient: the broker is away, restarting or electing a leader. Fatal: credentials or permissions,
+ * or a request the cluster will never accept. Errors that are not Kafka's are never retried here.
+ */
+export function isTransientKafkaError(error: Error): boolean {
+  let isKafkaError = false;
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current.name === 'KafkaJSSASLAuthenticationError') return false;
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && FATAL_KAFKA_ERRORS.has(type)) return false;
+    if (current.name.startsWith('KafkaJS')) isKafkaError = true;
+  }
+  return isKafkaError;
+}
+
+/** Runs `connect` until the broker answers, logging what it waits for; fatal errors stop at once. */
+export async function connectWithRetry(
+  connect: () => Promise<void>,
+  { brokers, logger, signal }: { brokers: string[]; logger: Logger; signal: AbortSignal },
+): Promise<void> {
+  try {
+    await withRetry(connect, {
+      isRetryable: isTransientKafkaError,
+      signal,
+      onRetry: (error, attempt, delayMs) =>
+        logger.warn({ brokers, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'waiting for Kafka'),
+    });
+  } catch (error) {
+    if (error instanceof Error && !isTransientKafkaError(error) && error.name.startsWith('KafkaJS')) {
+      throw new FatalError(`Kafka refused the connection: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+/**
+ * Creates the topic with the wanted partition count if it does not exist. An existing topic is left as
+ * it is: adding partitions would move users to other partitions and break the per-user order.
+ */
+export async function ensureTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
+  const created = await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  if (created) {
+    logger.info({ topic, partitions }, 'created topic');
+    return;
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const existing = metadata.topics[0]?.partitions.length ?? 0;
+  if (existing < partitions) {
+    logger.warn(
+      { topic, partitions: existing, wanted: partitions },
+      'topic has fewer partitions than KAFKA_TOPIC_PARTITIONS; at most that many consumers will share the load',
+    );
+  } else {
+    logger.info({ topic, partitions: existing }, 'topic exists');
+  }
+}

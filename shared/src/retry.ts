@@ -1,0 +1,56 @@
+/**
+ * Capped, jittered exponential backoff for transient failures. Every wait takes an AbortSignal, so a
+ * shutdown never sits out a retry delay.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { toError } from './errors.js';
+
+export interface BackoffOptions {
+  initialDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 10_000 };
+
+/**
+ * The wait before retry number `attempt` (0-based): half of the capped exponential step plus a random
+ * half, so that replicas that failed together do not retry in lockstep.
+ */
+export function backoffDelayMs(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const step = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await delay(ms, undefined, signal ? { signal } : undefined);
+}
+
+export interface RetryOptions extends Partial<BackoffOptions> {
+  /** Which errors are worth another try; any other error is thrown at once. */
+  isRetryable: (error: Error) => boolean;
+  signal?: AbortSignal;
+  /** Called before each wait: the place to log, and to send a Kafka heartbeat during long outages. */
+  onRetry?: (error: Error, attempt: number, delayMs: number) => void | Promise<void>;
+  /** Give up (throwing the last error) once this much time has passed since the first failure. */
+  maxElapsedMs?: number;
+}
+
+export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  const backoff = { ...DEFAULT_BACKOFF, ...options };
+  let firstFailureAt: number | undefined;
+  for (let attempt = 0; ; attempt++) {
+    options.signal?.throwIfAborted();
+    try {
+      return await operation(attempt);
+    } catch (caught) {
+      const error = toError(caught);
+      if (!options.isRetryable(error)) throw error;
+      firstFailureAt ??= Date.now();
+      if (options.maxElapsedMs !== undefined && Date.now() - firstFailureAt >= options.maxElapsedMs) throw error;
+      const delayMs = backoffDelayMs(attempt, backoff);
+      await options.onRetry?.(error, attempt, delayMs);
+      await sleep(delayMs, options.signal);
+    }
+  }
+}

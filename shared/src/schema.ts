@@ -1,0 +1,87 @@
+/**
+ * The user-action event, as it travels on the Kafka topic.
+ *
+ * Glossary
+ * - event: one thing a user did, serialised as one JSON Kafka message (the wire format below).
+ * - action: what the user did; one of the 16 names in `ACTIONS`.
+ * - event id: the event's identity (`EventId`). Our producer sets it; for messages from older producers
+ *   that lack it the consumer derives one from where the message sits in Kafka, so a redelivered message
+ *   maps to the same id and is stored once.
+ * - row: an event as stored in the `useractions` table.
+ * - rejected message: a message that is not JSON or does not match the schema; it is never stored.
+ *
+ * The field names are the original .NET system's and are kept as they are, so that its producers and
+ * consumers interoperate with ours. Unknown extra fields are tolerated, for forward compatibility.
+ */
+import { z } from 'zod';
+
+export const ACTIONS = [
+  'Login',
+  'Logout',
+  'PageView',
+  'Search',
+  'Purchase',
+  'AddToCart',
+  'RemoveFromCart',
+  'ProfileUpdate',
+  'FollowUser',
+  'UnfollowUser',
+  'Like',
+  'Unlike',
+  'Comment',
+  'DeleteComment',
+  'SubscriptionStart',
+  'SubscriptionCancel',
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
+
+// PostgreSQL TEXT cannot hold U+0000; refusing it here keeps one such value from failing a whole batch.
+const storableText = z.string().refine((text) => !text.includes('\u0000'), {
+  message: 'must not contain the NUL character (U+0000)',
+});
+
+export const metadataSchema = z.looseObject({
+  IpAddress: storableText.nullish(),
+  Device: storableText.nullish(),
+});
+
+export const userActionEventSchema = z.looseObject({
+  EventId: z.guid().optional(),
+  UserId: z.guid(),
+  Action: z.enum(ACTIONS),
+  Metadata: metadataSchema.nullish(),
+  // ISO-8601 with an explicit zone (`Z` or `+hh:mm`): a timestamp without one would be ambiguous.
+  Timestamp: z.iso.datetime({ offset: true }),
+});
+
+export type UserActionEvent = z.infer<typeof userActionEventSchema>;
+
+export type ParseResult = { ok: true; event: UserActionEvent } | { ok: false; reason: string };
+
+/** Parses the bytes of one Kafka message; never throws. The reason names every problem found. */
+export function parseUserActionEvent(value: Buffer | string | null | undefined): ParseResult {
+  if (value === null || value === undefined || value.length === 0) {
+    return { ok: false, reason: 'empty message' };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(value.toString());
+  } catch (error) {
+    return { ok: false, reason: `not valid JSON: ${(error as Error).message}` };
+  }
+  const result = userActionEventSchema.safeParse(json);
+  if (!result.success) {
+    return { ok: false, reason: describeIssues(result.error.issues) };
+  }
+  return { ok: true, event: result.data };
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : 'message';
+      return `${path}: ${issue.message}`;
+    })
+    .join('; ');
+}
