@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+import { committedOffsets, readTopic } from '../support/kafka.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+describe('producer → Kafka → consumer → PostgreSQL', () => {
+  it('stores every produced event exactly once, with the values that were sent', async () => {
+    const world = await createWorld();
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '2', PRODUCER_COUNT: '300' });
+    expect((await producer.exited).code).toBe(0);
+
+    const consumer = spawnDaemon('consumer', world.env);
+    await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
+    expect(await waitUntilStable(world.rowCount)).toBe(300);
+
+    const sent = await readTopic(world.kafka, world.admin, world.topic);
+    expect(sent).toHaveLength(300);
+    const rows = new Map((await world.rows()).map((row) => [row.event_id, row]));
+    for (const message of sent) {
+      const event = JSON.parse(message.value ?? '');
+      expect(message.key).toBe(event.UserId);
+      const row = rows.get(event.EventId);
+      expect(row, `row for event ${event.EventId}`).toBeDefined();
+      expect(row).toMatchObject({
+        userid: event.UserId,
+        action: event.Action,
+        ipaddress: event.Metadata.IpAddress,
+        device: event.Metadata.Device,
+      });
+      expect(row?.timestamp.toISOString()).toBe(event.Timestamp);
+    }
+
+    // The group's offsets reach the end of every partition once the rows are stored.
+    const ends = await world.admin.fetchTopicOffsets(world.topic);
+    await waitFor(
+      () => committedOffsets(world.admin, world.groupId, world.topic),
+      (committed) => ends.every((end) => committed.get(end.partition) === BigInt(end.high)),
+      { what: 'offsets committed to the end of each partition' },
+    );
+    expect((await consumer.stop()).code).toBe(0);
+  });
+
+  it('spreads the topic over KAFKA_TOPIC_PARTITIONS partitions, keyed by user', async () => {
+    const world = await createWorld();
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '200' });
+    expect((await producer.exited).code).toBe(0);
+
+    const metadata = await world.admin.fetchTopicMetadata({ topics: [world.topic] });
+    expect(metadata.topics[0]?.partitions).toHaveLength(6);
+    const messages = await readTopic(world.kafka, world.admin, world.topic);
+    expect(new Set(messages.map((message) => message.partition)).size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,63 @@
+/** Test-side Kafka helpers: raw messages in (including malformed ones), everything in a topic out. */
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+
+export interface TopicMessage {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+}
+
+export async function createTopic(admin: Admin, topic: string, partitions = 6): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+}
+
+export async function produceRaw(kafka: Kafka, topic: string, messages: { key?: string; value: string }[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    // One send keeps their order when they share a partition.
+    await producer.send({ topic, acks: -1, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads every message currently in the topic (up to each partition's high watermark). */
+export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Promise<TopicMessage[]> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const remaining = new Map(ends.filter((end) => end.high !== end.low).map((end) => [end.partition, BigInt(end.high)]));
+  const messages: TopicMessage[] = [];
+  if (remaining.size === 0) return messages;
+  const consumer = kafka.consumer({ groupId: `test-reader-${Date.now()}-${Math.random()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`could not read all of ${topic} in 60 s`)), 60_000);
+    consumer
+      .run({
+        eachMessage: async ({ partition, message }) => {
+          messages.push(toTopicMessage(partition, message));
+          const end = remaining.get(partition);
+          if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+          if (remaining.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return messages;
+}
+
+function toTopicMessage(partition: number, message: KafkaMessage): TopicMessage {
+  return { partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null };
+}
+
+/** The group's committed position per partition (the next offset it will read); -1 where none. */
+export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return new Map((result?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+}

@@ -1,0 +1,99 @@
+/**
+ * Every integration test owns its world: a fresh database, topic and consumer group, all removed when
+ * the test ends. Tests reach the real broker and server that the global setup found or started.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import pg from 'pg';
+import { inject, onTestFinished } from 'vitest';
+
+export interface StoredRow {
+  userid: string;
+  action: string;
+  ipaddress: string | null;
+  device: string | null;
+  timestamp: Date;
+  event_id: string;
+}
+
+export interface World {
+  readonly topic: string;
+  readonly groupId: string;
+  readonly databaseUrl: string;
+  /** The environment a daemon needs to work in this world. */
+  readonly env: Record<string, string>;
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly db: pg.Pool;
+  rows(): Promise<StoredRow[]>;
+  rowCount(): Promise<number>;
+}
+
+export async function createWorld(): Promise<World> {
+  const id = randomBytes(5).toString('hex');
+  const topic = `test-user-actions-${id}`;
+  const groupId = `test-loader-${id}`;
+  const database = `test_user_actions_${id}`;
+  const adminUrl = inject('databaseUrl');
+  const brokers = inject('kafkaBrokers');
+
+  await runAsAdmin(adminUrl, `CREATE DATABASE ${database}`);
+  const databaseUrl = withDatabase(adminUrl, database);
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const kafka = new Kafka({ clientId: `test-${id}`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+
+  onTestFinished(async () => {
+    await db.end();
+    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    await admin.disconnect();
+    await runAsAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  return {
+    topic,
+    groupId,
+    databaseUrl,
+    env: {
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: groupId,
+      KAFKA_TOPIC_PARTITIONS: '6',
+      DATABASE_URL: databaseUrl,
+      LOG_SUMMARY_INTERVAL_MS: '500',
+    },
+    kafka,
+    admin,
+    db,
+    rows: async () => (await db.query<StoredRow>('SELECT * FROM useractions ORDER BY id')).rows,
+    rowCount: () => countRows(db),
+  };
+}
+
+async function countRows(db: pg.Pool): Promise<number> {
+  try {
+    const result = await db.query<{ count: string }>('SELECT count(*) FROM useractions');
+    return Number(result.rows[0]?.count ?? 0);
+  } catch (error) {
+    // Before the consumer has created the table there is nothing stored yet.
+    if ((error as { code?: string }).code === '42P01') return 0;
+    throw error;
+  }
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function runAsAdmin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the TypeScript sources; the daemons started as processes run the build.
+    alias: { '@user-actions/shared': fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+  },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['*/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Each file starts real daemons; two at a time is what two cores carry without timing noise.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
