@@ -27,7 +27,8 @@ export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => {
-      const variable = issue.path.map(String).join('.') || 'environment';
+      // The first path segment is the variable; deeper ones (an index in a list) only add noise.
+      const variable = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
       return `${variable}: ${issue.message}`;
     }),
   );
@@ -51,7 +52,10 @@ export const brokersSchema = z
     z.array(z.string().regex(hostPort, 'each broker must be host:port')).min(1, 'must list at least one broker as host:port'),
   );
 
-export const integerSchema = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const integerSchema = (min: number, max: number) => {
+  const range = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error: range }).int(range).min(min, range).max(max, range);
+};
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -61,5 +65,5 @@ export const commonEnvShape = {
   KAFKA_BROKERS: brokersSchema.default(['localhost:9092']),
   KAFKA_TOPIC: kafkaNameSchema.default('user-actions'),
   KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000).default(6),
-  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 };

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { isTransientPgError, toFatalPgError } from '../src/pg-errors.js';
+
+const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
+
+describe('classifying PostgreSQL failures', () => {
+  it.each([
+    ['connection refused', withCode('ECONNREFUSED')],
+    ['connection reset', withCode('ECONNRESET')],
+    ['host not resolvable yet (a container starting)', withCode('ENOTFOUND')],
+    ['connection failure (class 08)', withCode('08006')],
+    ['too many connections (class 53)', withCode('53300')],
+    ['admin shutdown', withCode('57P01')],
+    ['crash shutdown', withCode('57P02')],
+    ['server starting up', withCode('57P03')],
+    ['serialization failure', withCode('40001')],
+    ['deadlock', withCode('40P01')],
+    ['a dropped socket', new Error('Connection terminated unexpectedly')],
+    ['a slow connect', new Error('timeout exceeded when trying to connect')],
+    ['every address refused', new AggregateError([withCode('ECONNREFUSED')], '')],
+  ])('retries %s', (_, error) => {
+    expect(isTransientPgError(error)).toBe(true);
+  });
+
+  it.each([
+    ['a wrong password', withCode('28P01')],
+    ['a missing database', withCode('3D000')],
+    ['a missing permission', withCode('42501')],
+    ['a syntax error', withCode('42601')],
+    ['an unknown error', new Error('something else')],
+  ])('does not retry %s', (_, error) => {
+    expect(isTransientPgError(error)).toBe(false);
+  });
+
+  it('explains fatal failures in terms of DATABASE_URL', () => {
+    expect(toFatalPgError(withCode('3D000', 'database "MyDb" does not exist')).message).toBe(
+      'the database named in DATABASE_URL does not exist (3D000: database "MyDb" does not exist)',
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import type { UserActionEvent } from '@user-actions/shared';
+import { describe, expect, it } from 'vitest';
+import { runPacer } from '../src/pacer.js';
+
+const event = { UserId: 'u', Action: 'Login', Timestamp: 't' } as UserActionEvent;
+
+describe('the pacer', () => {
+  it('sends exactly `count` events and returns', async () => {
+    const sends: number[] = [];
+    const sent = await runPacer({
+      intervalMs: 0,
+      count: 1_234,
+      signal: new AbortController().signal,
+      generate: () => event,
+      send: async (events) => void sends.push(events.length),
+      maxEventsPerSend: 500,
+    });
+    expect(sent).toBe(1_234);
+    expect(sends).toEqual([500, 500, 234]);
+  });
+
+  it('sends the events that fell due during a slow send together, keeping the rate', async () => {
+    let clock = 0;
+    const sends: number[] = [];
+    await runPacer({
+      intervalMs: 10,
+      count: 25,
+      signal: new AbortController().signal,
+      generate: () => event,
+      send: async (events) => {
+        sends.push(events.length);
+        clock += 100; // each send takes as long as ten intervals
+      },
+      now: () => clock,
+    });
+    expect(sends).toEqual([1, 10, 10, 4]);
+  });
+
+  it('stops when the signal aborts, after the send in flight completes', async () => {
+    const controller = new AbortController();
+    let completed = 0;
+    const sent = await runPacer({
+      intervalMs: 1,
+      count: 0,
+      signal: controller.signal,
+      generate: () => event,
+      send: async (events) => {
+        if (completed >= 3) controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        completed += events.length;
+      },
+    });
+    expect(sent).toBe(completed);
+    expect(controller.signal.aborted).toBe(true);
+  });
+});

@@ -1,0 +1,15 @@
+import { expect, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+
+it.each([
+  ['consumer', { KAFKA_BROKERS: 'no-port-here', KAFKA_TOPIC_PARTITIONS: 'six', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'loud' }],
+  ['producer', { KAFKA_BROKERS: ',', KAFKA_TOPIC: 'bad topic!', PRODUCER_INTERVAL_MS: '-5', LOG_LEVEL: 'loud' }],
+] as const)('the %s stops at start with one message naming every bad variable', async (name, env) => {
+  const daemon = spawnDaemon(name, env);
+  const exit = await daemon.exited;
+  expect(exit.code).toBe(78);
+  const output = daemon.text.join('\n');
+  for (const variable of Object.keys(env)) expect(output).toContain(`${variable}:`);
+  expect(output).not.toMatch(/\n\s+at /); // no stack trace
+  expect(daemon.logs).toEqual([]);
+});

@@ -1,0 +1,54 @@
+import { expect, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+import { createTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+it('a consumer started while PostgreSQL is unreachable loads everything once it is reachable', async () => {
+  const world = await createWorld();
+  const real = new URL(world.databaseUrl);
+  const proxy = await createTcpProxy({ host: real.hostname, port: Number(real.port || 5432) });
+  const throughProxy = new URL(world.databaseUrl);
+  throughProxy.hostname = '127.0.0.1';
+  throughProxy.port = String(proxy.port);
+
+  const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: throughProxy.toString() });
+  const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '2', PRODUCER_COUNT: '200' });
+  expect((await producer.exited).code).toBe(0);
+  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL');
+  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL' && Number(line.attempt) >= 3);
+  expect(consumer.logs.some((line) => line.msg === 'table ready')).toBe(false);
+
+  await proxy.open();
+  await waitFor(world.rowCount, (count) => count >= 200, { what: '200 rows once PostgreSQL is reachable' });
+  expect(await waitUntilStable(world.rowCount)).toBe(200);
+  expect((await consumer.stop()).code).toBe(0);
+  // The wait is logged without the password.
+  expect(JSON.stringify(consumer.logs)).not.toContain(real.password || '\u0000');
+});
+
+it('a PostgreSQL outage mid-run delays the batch instead of losing or committing it', async () => {
+  const world = await createWorld();
+  const real = new URL(world.databaseUrl);
+  const proxy = await createTcpProxy({ host: real.hostname, port: Number(real.port || 5432) });
+  await proxy.open();
+  const throughProxy = new URL(world.databaseUrl);
+  throughProxy.hostname = '127.0.0.1';
+  throughProxy.port = String(proxy.port);
+
+  const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: throughProxy.toString() });
+  await consumer.waitForLog((line) => line.msg === 'consuming');
+  const first = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
+  expect((await first.exited).code).toBe(0);
+  await waitFor(world.rowCount, (count) => count >= 100, { what: 'the first 100 rows' });
+
+  await proxy.close();
+  const second = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
+  expect((await second.exited).code).toBe(0);
+  await consumer.waitForLog((line) => line.msg.startsWith('PostgreSQL unavailable'));
+  await proxy.open();
+
+  await waitFor(world.rowCount, (count) => count >= 200, { what: 'all 200 rows after the outage' });
+  expect(await waitUntilStable(world.rowCount)).toBe(200);
+  expect((await consumer.stop()).code).toBe(0);
+});

@@ -1,0 +1,50 @@
+import { expect, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+import { committedOffsets, readTopic } from '../support/kafka.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+it('SIGTERM to the producer: exit 0, and every event it reported sent is in the topic', async () => {
+  const world = await createWorld();
+  const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1' });
+  await producer.waitForLog((line) => line.msg === 'producer summary');
+
+  const exit = await producer.stop('SIGTERM');
+  expect(exit.code).toBe(0);
+  expect(exit.ms).toBeLessThan(10_000);
+  const reported = await producer.waitForLog((line) => line.msg === 'stopped generating');
+  const inTopic = await readTopic(world.kafka, world.admin, world.topic);
+  expect(inTopic.length).toBeGreaterThan(0);
+  expect(inTopic).toHaveLength(Number(reported.sent));
+});
+
+it('SIGTERM to the consumer mid-stream: exit 0, nothing committed that is not stored, nothing stored twice after a restart', async () => {
+  const world = await createWorld();
+  const total = 4000;
+  const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1', PRODUCER_COUNT: String(total) });
+  const consumer = spawnDaemon('consumer', world.env);
+  await waitFor(world.rowCount, (count) => count >= 500, { what: 'the consumer to be busy' });
+
+  const exit = await consumer.stop('SIGTERM');
+  expect(exit.code).toBe(0);
+  expect(exit.ms).toBeLessThan(10_000);
+  expect((await producer.exited).code).toBe(0);
+
+  // Every message below a committed offset has its row.
+  const committed = await committedOffsets(world.admin, world.groupId, world.topic);
+  const stored = new Set((await world.rows()).map((row) => row.event_id));
+  const messages = await readTopic(world.kafka, world.admin, world.topic);
+  const committedButMissing = messages.filter((message) => {
+    const position = committed.get(message.partition) ?? -1n;
+    return BigInt(message.offset) < position && !stored.has(JSON.parse(message.value ?? '{}').EventId);
+  });
+  expect(committedButMissing).toEqual([]);
+  expect(stored.size).toBeLessThan(total);
+
+  const restarted = spawnDaemon('consumer', world.env);
+  await waitFor(world.rowCount, (count) => count >= total, { what: `${total} rows after the restart` });
+  expect(await waitUntilStable(world.rowCount)).toBe(total);
+  const { rows } = await world.db.query<{ distinct: string }>('SELECT count(DISTINCT event_id) AS distinct FROM useractions');
+  expect(Number(rows[0]?.distinct)).toBe(total);
+  expect((await restarted.stop()).code).toBe(0);
+});
