@@ -37,7 +37,13 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     await admin.disconnect();
   }
 
-  const consumer = kafka.consumer({ groupId: config.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
+  const consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: 1_000,
+  });
   logGroupEvents(consumer, logger, fail);
   await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal });
   await consumer.subscribe({ topics: [config.topic], fromBeginning: true });

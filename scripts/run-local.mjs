@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// `npm start`: the whole pipeline on this machine without Docker — the local Kafka broker
+// (scripts/kafka.sh), PostgreSQL from DATABASE_URL, one producer and one consumer — until Ctrl-C.
+// The broker is stopped on exit only if this script started it.
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const kafkaScript = `${repo}scripts/kafka.sh`;
+const port = process.env.KAFKA_PORT ?? '9092';
+
+/** @param {'start' | 'stop' | 'status'} command */
+function kafka(command) {
+  try {
+    execFileSync('bash', [kafkaScript, command], { stdio: command === 'status' ? 'ignore' : 'inherit' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const brokerWasRunning = kafka('status');
+if (!brokerWasRunning && !kafka('start')) process.exit(1);
+
+const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${port}` };
+const daemons = ['consumer', 'producer'].map((name) =>
+  spawn(process.execPath, [`${repo}${name}/dist/main.js`], { env, stdio: 'inherit' }),
+);
+const exits = daemons.map((child) => new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1))));
+
+let stopping = false;
+function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  for (const child of daemons) if (child.exitCode === null) child.kill('SIGTERM');
+}
+// Ctrl-C reaches the daemons directly (same process group); SIGTERM is passed on.
+process.on('SIGINT', () => {
+  stopping = true;
+});
+process.on('SIGTERM', stopAll);
+// One daemon failing (a wrong DATABASE_URL, say) stops the other.
+for (const exit of exits) exit.then((code) => code !== 0 && stopAll());
+
+const codes = await Promise.all(exits);
+if (!brokerWasRunning) kafka('stop');
+process.exit(codes.find((code) => code !== 0) ?? 0);
