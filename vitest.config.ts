@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['*/test/**/*.test.ts'] },
+        test: { name: 'unit', include: ['*/test/**/*.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -22,6 +22,8 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Each file starts real daemons; two at a time is what two cores carry without timing noise.
           maxWorkers: 2,
+          // Unit tests first: they fail in a second, before any service starts.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
