@@ -1,42 +1,76 @@
 /**
  * One Kafka batch (the messages of one partition from one fetch) into PostgreSQL, exactly once:
- * decode → insert every valid row in one statement → only then commit the Kafka offset past the batch.
- * A crash between the insert and the offset commit replays the batch, and the unique event id turns the
- * replay into a no-op.
+ * decode → insert every valid row in one statement → dead-letter what cannot be stored → only then
+ * commit the Kafka offset past the batch. A crash anywhere before the commit replays the batch, and the
+ * unique event id turns the replay into a no-op.
  */
-import { isAbortError, type Logger, type SummaryLog, withRetry } from '@user-actions/shared';
-import type { EachBatchPayload } from 'kafkajs';
+import {
+  FatalError,
+  isAbortError,
+  isTransientKafkaError,
+  type Logger,
+  type SummaryLog,
+  toError,
+  withRetry,
+} from '@user-actions/shared';
+import type { EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
+import { type DeadLetter, toDeadLetterMessage } from './dead-letter.js';
+import type { DeadLetterGuard } from './dead-letter-guard.js';
 import { decodeMessage, type UserActionRow } from './decode.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
+import { storeIsolatingBadRows } from './store.js';
 
-export type LoaderCounter = 'stored' | 'replayed' | 'rejected';
+export type LoaderCounter = 'stored' | 'replayed' | 'deadLettered' | 'retried';
 
 export interface BatchHandlerDeps {
   logger: Logger;
   /** Aborted on shutdown or after a fatal error: stop retrying and leave the batch uncommitted. */
   signal: AbortSignal;
   insertRows: (rows: readonly UserActionRow[]) => Promise<number>;
+  /** Resolves once the broker has acknowledged every message. */
+  sendDeadLetters: (messages: Message[]) => Promise<void>;
   commitOffset: (topic: string, partition: number, nextOffset: string) => Promise<void>;
+  guard: DeadLetterGuard;
+  /** Give up (fatally) when PostgreSQL stays unreachable this long; 0 waits forever. */
+  maxOutageMs: number;
   onFatal: (error: Error) => void;
   summary: SummaryLog<LoaderCounter>;
 }
+
+interface DecodedBatch {
+  rows: UserActionRow[];
+  /** The message each row came from, index for index. */
+  sources: KafkaMessage[];
+  deadLetters: DeadLetter[];
+}
+
+// kafkajs throttles heartbeats to its heartbeatInterval; this only has to be more frequent than that.
+const HEARTBEAT_EVERY_MS = 1_000;
 
 export function createBatchHandler(deps: BatchHandlerDeps) {
   return async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
 
-    const rows = decodeBatch(payload, deps);
-    let inserted: number;
+    const decoded = decodeBatch(payload);
     try {
-      inserted = await insertWithRetry(rows, payload, deps);
-    } catch (error) {
+      const { inserted, refused } = await whileHeartbeating(payload, () =>
+        storeIsolatingBadRows(decoded.rows, (rows) => insertWithRetry(rows, payload, deps)),
+      );
+      deps.summary.add('stored', inserted);
+      deps.summary.add('replayed', decoded.rows.length - inserted - refused.length);
+      for (const { index, reason } of refused) {
+        const message = decoded.sources[index] as KafkaMessage;
+        decoded.deadLetters.push({ topic: batch.topic, partition: batch.partition, message, stage: 'store', reason });
+      }
+      if (!passesGuard(batch.messages.length, decoded.deadLetters, deps)) return;
+      await sendDeadLetters(decoded.deadLetters, deps);
+    } catch (caught) {
+      const error = toError(caught);
       if (isAbortError(error)) return;
-      deps.onFatal(toFatalPgError(error as Error));
+      deps.onFatal(classifyFailure(error, deps.maxOutageMs));
       return;
     }
-    deps.summary.add('stored', inserted);
-    deps.summary.add('replayed', rows.length - inserted);
 
     // After a rebalance another member owns the partition and will replay the batch (harmlessly).
     if (payload.isStale()) return;
@@ -46,26 +80,24 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
   };
 }
 
-function decodeBatch({ batch }: EachBatchPayload, { logger, summary }: BatchHandlerDeps): UserActionRow[] {
-  const rows: UserActionRow[] = [];
+function decodeBatch({ batch }: EachBatchPayload): DecodedBatch {
+  const decoded: DecodedBatch = { rows: [], sources: [], deadLetters: [] };
   for (const message of batch.messages) {
-    const decoded = decodeMessage({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      value: message.value,
-    });
-    if (decoded.ok) {
-      rows.push(decoded.row);
+    const result = decodeMessage({ topic: batch.topic, partition: batch.partition, ...message });
+    if (result.ok) {
+      decoded.rows.push(result.row);
+      decoded.sources.push(message);
     } else {
-      summary.add('rejected');
-      logger.warn(
-        { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: decoded.reason },
-        'rejected a message that is not a valid user action',
-      );
+      decoded.deadLetters.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        message,
+        stage: 'decode',
+        reason: result.reason,
+      });
     }
   }
-  return rows;
+  return decoded;
 }
 
 async function insertWithRetry(
@@ -76,7 +108,9 @@ async function insertWithRetry(
   return withRetry(() => deps.insertRows(rows), {
     isRetryable: isTransientPgError,
     signal: deps.signal,
-    onRetry: async (error, attempt, delayMs) => {
+    ...(deps.maxOutageMs > 0 ? { maxElapsedMs: deps.maxOutageMs } : {}),
+    onRetry: (error, attempt, delayMs) => {
+      deps.summary.add('retried');
       deps.logger.warn(
         {
           partition: payload.batch.partition,
@@ -87,8 +121,59 @@ async function insertWithRetry(
         },
         'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
       );
-      // Keeps the group membership alive through a long outage.
-      await payload.heartbeat();
     },
   });
+}
+
+/** Keeps the group membership alive while slow work runs (a long outage, a locked table). */
+async function whileHeartbeating<T>(payload: EachBatchPayload, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => {
+    // A failed heartbeat means a rebalance: the offset commit after the work will say so too.
+    payload.heartbeat().catch(() => undefined);
+  }, HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function passesGuard(messages: number, deadLetters: readonly DeadLetter[], deps: BatchHandlerDeps): boolean {
+  const verdict = deps.guard.record(messages, deadLetters.length);
+  if (!verdict.tripped) return true;
+  deps.onFatal(
+    new FatalError(
+      `${verdict.deadLetters} of the last ${verdict.messages} messages could not be stored, more than DLQ_MAX_RATIO allows; ` +
+        'check KAFKA_TOPIC and the producers. The batch that tripped this was not committed.',
+    ),
+  );
+  return false;
+}
+
+async function sendDeadLetters(deadLetters: readonly DeadLetter[], deps: BatchHandlerDeps): Promise<void> {
+  if (deadLetters.length === 0) return;
+  for (const { topic, partition, message, stage, reason } of deadLetters) {
+    deps.logger.warn(
+      { topic, partition, offset: message.offset, stage, reason },
+      'dead-lettered a message that cannot be stored',
+    );
+  }
+  await withRetry(() => deps.sendDeadLetters(deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter))), {
+    isRetryable: isTransientKafkaError,
+    signal: deps.signal,
+    onRetry: (error, attempt, delayMs) =>
+      deps.logger.warn({ attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'dead-letter send failed; retrying'),
+  });
+  deps.summary.add('deadLettered', deadLetters.length);
+}
+
+function classifyFailure(error: Error, maxOutageMs: number): Error {
+  if (error instanceof FatalError) return error;
+  if (isTransientPgError(error)) {
+    return new FatalError(`PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS (${maxOutageMs} ms)`, { cause: error });
+  }
+  if (isTransientKafkaError(error) || error.name.startsWith('KafkaJS')) {
+    return new FatalError(`the dead-letter topic refused a message: ${error.message}`, { cause: error });
+  }
+  return toFatalPgError(error);
 }

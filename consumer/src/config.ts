@@ -10,6 +10,14 @@ export const consumerEnvSchema = z.object({
     .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
     .default('postgres://myuser:mypassword@localhost:5432/MyDb'),
   LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000),
+  KAFKA_DLQ_TOPIC: kafkaNameSchema.optional(),
+  DLQ_MAX_RATIO: z.coerce
+    .number({ error: 'must be a number from 0 to 1' })
+    .min(0, 'must be a number from 0 to 1')
+    .max(1, 'must be a number from 0 to 1')
+    .default(0.5),
+  DLQ_RATIO_WINDOW: integerSchema(1, 10_000_000).default(1_000),
+  MAX_OUTAGE_MS: integerSchema(0, 2_147_483_647).default(300_000),
 });
 
 export interface ConsumerConfig {
@@ -21,6 +29,13 @@ export interface ConsumerConfig {
   databaseUrl: string;
   logLevel: LogLevel;
   summaryIntervalMs: number;
+  /** Where messages that cannot be stored go; `<KAFKA_TOPIC>.dlq` unless set. */
+  deadLetterTopic: string;
+  /** Largest share of dead letters among the last `deadLetterWindow` messages before the consumer stops. */
+  deadLetterMaxRatio: number;
+  deadLetterWindow: number;
+  /** How long PostgreSQL may stay unreachable before the consumer exits non-zero; 0 = forever. */
+  maxOutageMs: number;
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
@@ -35,5 +50,9 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     databaseUrl: parsed.DATABASE_URL,
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
+    deadLetterTopic: parsed.KAFKA_DLQ_TOPIC ?? `${parsed.KAFKA_TOPIC}.dlq`,
+    deadLetterMaxRatio: parsed.DLQ_MAX_RATIO,
+    deadLetterWindow: parsed.DLQ_RATIO_WINDOW,
+    maxOutageMs: parsed.MAX_OUTAGE_MS,
   };
 }

@@ -1,9 +1,9 @@
 /** The PostgreSQL edge: a small connection pool, table creation, and the batch insert. */
-import { isAbortError, type Logger, withRetry } from '@user-actions/shared';
+import { FatalError, isAbortError, type Logger, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import type { UserActionRow } from './decode.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
-import { CREATE_TABLE, INSERT_ROWS, LOCK_MIGRATION, TABLE } from './sql.js';
+import { ADOPT_ORIGINAL_TABLE, CREATE_TABLE, INSERT_ROWS, LOCK_MIGRATION, TABLE, TABLE_COLUMNS } from './sql.js';
 
 export type Pool = pg.Pool;
 
@@ -27,14 +27,28 @@ export function createPool(databaseUrl: string, logger: Logger): Pool {
   return pool;
 }
 
-/** Creates the table if it is missing; safe when several consumers start at the same moment. */
-export async function migrate(pool: Pool): Promise<void> {
+export type MigrationOutcome = 'created' | 'adopted' | 'up to date';
+
+/**
+ * Creates the table if it is missing, or adopts the original system's table; safe when several
+ * consumers start at the same moment.
+ */
+export async function migrate(pool: Pool): Promise<MigrationOutcome> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await client.query(LOCK_MIGRATION);
-    await client.query(CREATE_TABLE);
+    const columns = new Set((await client.query<{ column_name: string }>(TABLE_COLUMNS)).rows.map((row) => row.column_name));
+    let outcome: MigrationOutcome = 'up to date';
+    if (columns.size === 0) {
+      await client.query(CREATE_TABLE);
+      outcome = 'created';
+    } else if (!columns.has('event_id')) {
+      for (const statement of ADOPT_ORIGINAL_TABLE) await client.query(statement);
+      outcome = 'adopted';
+    }
     await client.query('COMMIT');
+    return outcome;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
@@ -57,19 +71,33 @@ export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Pr
   return result.rowCount ?? 0;
 }
 
-/** Creates the table, waiting (with backoff) for as long as PostgreSQL is unreachable. */
-export async function prepareDatabase(pool: Pool, databaseUrl: string, logger: Logger, signal: AbortSignal): Promise<void> {
+/** Creates the table, waiting (with backoff) while PostgreSQL is unreachable, up to `maxOutageMs` (0 = forever). */
+export async function prepareDatabase(
+  pool: Pool,
+  { databaseUrl, maxOutageMs }: { databaseUrl: string; maxOutageMs: number },
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   const database = describeDatabaseUrl(databaseUrl);
+  let outcome: MigrationOutcome;
   try {
-    await withRetry(() => migrate(pool), {
+    outcome = await withRetry(() => migrate(pool), {
       isRetryable: isTransientPgError,
       signal,
+      ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
       onRetry: (error, attempt, delayMs) =>
         logger.warn({ database, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'waiting for PostgreSQL'),
     });
   } catch (error) {
-    if (error instanceof Error && !isAbortError(error) && !isTransientPgError(error)) throw toFatalPgError(error);
-    throw error;
+    if (!(error instanceof Error) || isAbortError(error)) throw error;
+    if (isTransientPgError(error)) {
+      throw new FatalError(`PostgreSQL at ${database} stayed unreachable for longer than MAX_OUTAGE_MS (${maxOutageMs} ms)`, {
+        cause: error,
+      });
+    }
+    throw toFatalPgError(error);
   }
-  logger.info({ database, table: TABLE }, 'table ready');
+  if (outcome === 'adopted')
+    logger.warn({ database, table: TABLE }, "adopted the original system's table: added event_id, widened id");
+  logger.info({ database, table: TABLE, outcome }, 'table ready');
 }

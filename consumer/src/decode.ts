@@ -3,13 +3,16 @@
  * Pure: no I/O, so every rule has a unit test.
  */
 import { parseUserActionEvent } from '@user-actions/shared';
+import type { IHeaders } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
+import { originOf } from './dead-letter.js';
 
 export interface SourceMessage {
   topic: string;
   partition: number;
   offset: string;
   value: Buffer | null;
+  headers?: IHeaders;
 }
 
 export interface UserActionRow {
@@ -28,7 +31,7 @@ const KAFKA_POSITION_NAMESPACE = '6f1d5c0e-3b8a-4f5e-9c27-8a1e4b7d2c90';
 
 /**
  * The id of a message that carries no `EventId` (the original producer's format): a name-based UUID of
- * where it sits in Kafka, so a redelivery of that message gets the same id.
+ * where it first sat in Kafka, so a redelivery (or a replay from the dead-letter topic) gets the same id.
  */
 export function deriveEventId(topic: string, partition: number, offset: string): string {
   return uuidv5(`${topic}/${partition}/${offset}`, KAFKA_POSITION_NAMESPACE);
@@ -38,10 +41,11 @@ export function decodeMessage(message: SourceMessage): Decoded {
   const parsed = parseUserActionEvent(message.value);
   if (!parsed.ok) return parsed;
   const { event } = parsed;
+  const origin = originOf(message, message.headers);
   return {
     ok: true,
     row: {
-      eventId: event.EventId ?? deriveEventId(message.topic, message.partition, message.offset),
+      eventId: event.EventId ?? deriveEventId(origin.topic, origin.partition, origin.offset),
       userId: event.UserId,
       action: event.Action,
       ipAddress: event.Metadata?.IpAddress ?? null,

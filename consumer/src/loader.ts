@@ -7,6 +7,7 @@ import type { Consumer } from 'kafkajs';
 import { createBatchHandler, type LoaderCounter } from './batch.js';
 import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
+import { DeadLetterGuard } from './dead-letter-guard.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -33,9 +34,13 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
   await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
+    await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1 }, logger);
   } finally {
     await admin.disconnect();
   }
+
+  const deadLetterProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await connectWithRetry(() => deadLetterProducer.connect(), { brokers: config.brokers, logger, signal });
 
   // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
   const consumer = kafka.consumer({
@@ -57,12 +62,17 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
       logger,
       signal: AbortSignal.any([signal, halt.signal]),
       insertRows: (rows) => insertRows(pool, rows),
+      sendDeadLetters: async (messages) => {
+        await deadLetterProducer.send({ topic: config.deadLetterTopic, acks: -1, messages });
+      },
       commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+      guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
+      maxOutageMs: config.maxOutageMs,
       onFatal: fail,
       summary,
     }),
   });
-  logger.info({ topic: config.topic, groupId: config.groupId }, 'consuming');
+  logger.info({ topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic }, 'consuming');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -72,6 +82,7 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
         halt.abort();
         try {
           await consumer.disconnect();
+          await deadLetterProducer.disconnect();
         } finally {
           summary.stop();
         }

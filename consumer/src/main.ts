@@ -14,7 +14,7 @@ runDaemon(
     const pool = createPool(config.databaseUrl, logger);
     let loader: Loader | undefined;
     try {
-      await prepareDatabase(pool, config.databaseUrl, logger, signal);
+      await prepareDatabase(pool, config, logger, signal);
       loader = await startLoader(config, pool, logger, signal);
       await Promise.race([aborted(signal), loader.failed]);
     } finally {

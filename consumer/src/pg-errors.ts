@@ -49,3 +49,13 @@ export function toFatalPgError(error: Error): FatalError {
   const explanation = (code && FATAL_EXPLANATIONS[code]) ?? 'PostgreSQL refused the request';
   return new FatalError(`${explanation} (${code ?? 'no SQLSTATE'}: ${error.message})`, { cause: error });
 }
+
+// Data exceptions (22: a timestamp out of range, say), integrity violations (23) and program limits
+// (54: a value too large): the row is at fault, not the server.
+const ROW_DATA_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
+
+/** The statement failed because of a value in it: retrying the same rows will fail again. */
+export function isRowDataError(error: Error): boolean {
+  const code = codeOf(error);
+  return code !== undefined && code.length === 5 && ROW_DATA_SQLSTATE_CLASSES.has(code.slice(0, 2));
+}

@@ -25,3 +25,20 @@ export const INSERT_ROWS = `
 INSERT INTO ${TABLE} (event_id, userid, action, ipaddress, device, timestamp)
 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
 ON CONFLICT (event_id) DO NOTHING`;
+
+export const TABLE_COLUMNS = `
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = '${TABLE}'`;
+
+/**
+ * Adopts the table of the original .NET consumer (SERIAL id, no event_id) in place, in the migration's
+ * transaction: every existing row is kept and gets an id of its own.
+ */
+export const ADOPT_ORIGINAL_TABLE = [
+  `ALTER TABLE ${TABLE} ALTER COLUMN id TYPE BIGINT`,
+  `ALTER SEQUENCE IF EXISTS ${TABLE}_id_seq AS BIGINT`,
+  `ALTER TABLE ${TABLE} ADD COLUMN event_id UUID`,
+  `UPDATE ${TABLE} SET event_id = gen_random_uuid()`,
+  `ALTER TABLE ${TABLE} ALTER COLUMN event_id SET NOT NULL`,
+  `ALTER TABLE ${TABLE} ADD CONSTRAINT ${TABLE}_event_id_key UNIQUE (event_id)`,
+] as const;

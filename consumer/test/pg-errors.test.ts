@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientPgError, toFatalPgError } from '../src/pg-errors.js';
+import { isRowDataError, isTransientPgError, toFatalPgError } from '../src/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -36,5 +36,15 @@ describe('classifying PostgreSQL failures', () => {
     expect(toFatalPgError(withCode('3D000', 'database "MyDb" does not exist')).message).toBe(
       'the database named in DATABASE_URL does not exist (3D000: database "MyDb" does not exist)',
     );
+  });
+});
+
+describe('recognising a row PostgreSQL cannot store', () => {
+  it.each(['22008', '22P02', '23502', '23514', '54000'])('SQLSTATE %s is about the data', (code) => {
+    expect(isRowDataError(withCode(code))).toBe(true);
+  });
+
+  it.each(['08006', '28P01', '42501', '57P01'])('SQLSTATE %s is not', (code) => {
+    expect(isRowDataError(withCode(code))).toBe(false);
   });
 });

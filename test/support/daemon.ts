@@ -28,8 +28,14 @@ export interface Daemon {
   stop(signal?: NodeJS.Signals): Promise<Exit>;
 }
 
-export function spawnDaemon(name: 'producer' | 'consumer', env: Record<string, string>): Daemon {
-  const child = spawn(process.execPath, [`${repo}${name}/dist/main.js`], {
+const ENTRY_POINTS = {
+  producer: 'producer/dist/main.js',
+  consumer: 'consumer/dist/main.js',
+  'dlq-replay': 'consumer/dist/replay-main.js',
+} as const;
+
+export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>): Daemon {
+  const child = spawn(process.execPath, [`${repo}${ENTRY_POINTS[name]}`], {
     // Outside the repo, so that a developer's .env cannot change what the test configured.
     cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },

@@ -6,6 +6,7 @@ export interface TopicMessage {
   offset: string;
   key: string | null;
   value: string | null;
+  headers: Record<string, string>;
 }
 
 export async function createTopic(admin: Admin, topic: string, partitions = 6): Promise<void> {
@@ -53,11 +54,22 @@ export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Prom
 }
 
 function toTopicMessage(partition: number, message: KafkaMessage): TopicMessage {
-  return { partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null };
+  return {
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value?.toString() ?? null,
+    headers: headerStrings(message.headers),
+  };
 }
 
 /** The group's committed position per partition (the next offset it will read); -1 where none. */
 export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
   const [result] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return new Map((result?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+}
+
+/** The headers of a consumed message as plain strings. */
+export function headerStrings(headers: KafkaMessage['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
 }

@@ -46,7 +46,9 @@ export async function createWorld(): Promise<World> {
 
   onTestFinished(async () => {
     await db.end();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+    // The test's topic and the daemons' dead-letter topic, where they were created.
+    const topics = (await admin.listTopics()).filter((name) => name === topic || name.startsWith(`${topic}.`));
+    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
     await admin.disconnect();
     await runAsAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });

@@ -1,0 +1,104 @@
+/**
+ * Sends the dead letters back through the pipeline after a fix (a schema change, a repaired producer):
+ * every message in the dead-letter topic that this replay group has not replayed yet is produced again
+ * to the topic it came from, with its original key, bytes and origin headers, then the replay stops.
+ * Messages that still cannot be stored simply become dead letters again; a message without `EventId`
+ * keeps the id derived from its original position, so replaying twice never stores it twice.
+ */
+import { connectWithRetry, createKafka, type Logger } from '@user-actions/shared';
+import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
+import type { ConsumerConfig } from './config.js';
+import { DLQ_HEADERS } from './dead-letter.js';
+
+export const REPLAYED_AT_HEADER = 'dlq.replayed-at';
+
+export function replayGroupId(config: ConsumerConfig): string {
+  return `${config.groupId}.dlq-replay`;
+}
+
+/** The message to produce again: the original key and bytes, and only the headers that say where it came from. */
+export function toReplayedMessage(message: KafkaMessage, now: Date = new Date()) {
+  const headers: IHeaders = { ...message.headers };
+  delete headers[DLQ_HEADERS.error];
+  delete headers[DLQ_HEADERS.stage];
+  delete headers[DLQ_HEADERS.time];
+  headers[REPLAYED_AT_HEADER] = now.toISOString();
+  return { key: message.key, value: message.value, headers };
+}
+
+export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, signal: AbortSignal): Promise<number> {
+  const kafka = createKafka({ brokers: config.brokers, clientId: `${config.clientId}-dlq-replay`, logger });
+  const admin = kafka.admin();
+  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
+  const groupId = replayGroupId(config);
+  let pending: Map<number, bigint>;
+  try {
+    pending = await partitionsToReplay(admin, config.deadLetterTopic, groupId);
+  } finally {
+    await admin.disconnect();
+  }
+  if (pending.size === 0) return 0;
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
+  await producer.connect();
+  await consumer.connect();
+  let replayed = 0;
+  try {
+    await consumer.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, resolveOffset }) => {
+            const end = pending.get(batch.partition);
+            if (end === undefined) return;
+            const messages = batch.messages.filter((message) => BigInt(message.offset) < end);
+            for (const [topic, group] of groupBySourceTopic(messages, config.topic)) {
+              await producer.send({ topic, acks: -1, messages: group.map((message) => toReplayedMessage(message)) });
+            }
+            replayed += messages.length;
+            const last = messages.at(-1);
+            if (last) {
+              resolveOffset(last.offset);
+              const next = BigInt(last.offset) + 1n;
+              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+              if (next >= end) pending.delete(batch.partition);
+            }
+            logger.info({ replayed, partitionsLeft: pending.size }, 'replaying dead letters');
+            if (pending.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+  }
+  return replayed;
+}
+
+/** Per partition of the dead-letter topic, the end offset to replay up to, where the group is behind it. */
+async function partitionsToReplay(admin: Admin, topic: string, groupId: string): Promise<Map<number, bigint>> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const position = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+  const pending = new Map<number, bigint>();
+  for (const end of ends) {
+    const committedAt = position.get(end.partition) ?? -1n; // -1: the group has committed nothing yet
+    const from = committedAt >= 0n ? committedAt : BigInt(end.low);
+    if (from < BigInt(end.high)) pending.set(end.partition, BigInt(end.high));
+  }
+  return pending;
+}
+
+function groupBySourceTopic(messages: KafkaMessage[], fallbackTopic: string): Map<string, KafkaMessage[]> {
+  const groups = new Map<string, KafkaMessage[]>();
+  for (const message of messages) {
+    const source = message.headers?.[DLQ_HEADERS.sourceTopic]?.toString() || fallbackTopic;
+    groups.set(source, [...(groups.get(source) ?? []), message]);
+  }
+  return groups;
+}

@@ -1,0 +1,30 @@
+/**
+ * Stores a batch's rows, isolating the rows PostgreSQL refuses: when the one-statement insert fails
+ * because of a value (a data exception), the batch is split in halves until the bad rows stand alone;
+ * every good row is still stored, and each bad one is returned with PostgreSQL's reason.
+ */
+import { isRowDataError } from './pg-errors.js';
+
+export interface StoreResult {
+  inserted: number;
+  /** Indexes (into the rows given) of the rows PostgreSQL refused, with its reason. */
+  refused: { index: number; reason: string }[];
+}
+
+export async function storeIsolatingBadRows<Row>(
+  rows: readonly Row[],
+  insert: (rows: readonly Row[]) => Promise<number>,
+  firstIndex = 0,
+): Promise<StoreResult> {
+  if (rows.length === 0) return { inserted: 0, refused: [] };
+  try {
+    return { inserted: await insert(rows), refused: [] };
+  } catch (error) {
+    if (!(error instanceof Error) || !isRowDataError(error)) throw error;
+    if (rows.length === 1) return { inserted: 0, refused: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
+    const middle = Math.ceil(rows.length / 2);
+    const left = await storeIsolatingBadRows(rows.slice(0, middle), insert, firstIndex);
+    const right = await storeIsolatingBadRows(rows.slice(middle), insert, firstIndex + middle);
+    return { inserted: left.inserted + right.inserted, refused: [...left.refused, ...right.refused] };
+  }
+}

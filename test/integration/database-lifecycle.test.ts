@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+import { createTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld, withDatabase } from '../support/world.js';
+
+describe('the consumer and its database', () => {
+  it("adopts the original system's table in place, keeping every row", async () => {
+    const world = await createWorld();
+    // Exactly what the original .NET consumer created, with rows it stored.
+    await world.db.query(`CREATE TABLE useractions (
+      id SERIAL PRIMARY KEY, userid UUID NOT NULL, action TEXT NOT NULL,
+      ipaddress TEXT, device TEXT, timestamp TIMESTAMPTZ NOT NULL)`);
+    await world.db.query(`INSERT INTO useractions (userid, action, ipaddress, device, timestamp)
+      SELECT gen_random_uuid(), 'Login', '192.168.1.' || n, 'Chrome on Windows', now() FROM generate_series(1, 50) AS n`);
+
+    const consumer = spawnDaemon('consumer', world.env);
+    await consumer.waitForLog((line) => line.msg === 'table ready' && line.outcome === 'adopted');
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
+    expect((await producer.exited).code).toBe(0);
+    await waitFor(world.rowCount, (count) => count >= 150, { what: 'old and new rows' });
+    expect(await waitUntilStable(world.rowCount)).toBe(150);
+
+    const { rows } = await world.db.query(
+      `SELECT count(DISTINCT event_id)::int AS ids, count(*) FILTER (WHERE ipaddress LIKE '192.168.1.%')::int AS old,
+              (SELECT data_type FROM information_schema.columns WHERE table_name = 'useractions' AND column_name = 'id') AS id_type
+       FROM useractions`,
+    );
+    expect(rows[0]).toEqual({ ids: 150, old: 50, id_type: 'bigint' });
+    expect((await consumer.stop()).code).toBe(0);
+  });
+
+  it('exits non-zero when PostgreSQL stays unreachable longer than MAX_OUTAGE_MS', async () => {
+    const world = await createWorld();
+    const proxy = await createTcpProxy({ host: '127.0.0.1', port: 5432 }); // never opened
+    const unreachable = new URL(world.databaseUrl);
+    unreachable.hostname = '127.0.0.1';
+    unreachable.port = String(proxy.port);
+
+    const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: unreachable.toString(), MAX_OUTAGE_MS: '2000' });
+    const exit = await consumer.exited;
+    expect(exit.code).toBe(1);
+    expect(consumer.logs.find((line) => line.level === 60)?.msg).toContain('MAX_OUTAGE_MS');
+  });
+
+  it('stops with a clear message when the database does not exist, instead of retrying forever', async () => {
+    const world = await createWorld();
+    const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: withDatabase(world.databaseUrl, 'no_such_database') });
+    const exit = await consumer.exited;
+    expect(exit.code).toBe(1);
+    const fatal = consumer.logs.find((line) => line.level === 60);
+    expect(fatal?.msg).toContain('the database named in DATABASE_URL does not exist');
+    expect(consumer.logs.filter((line) => line.msg === 'waiting for PostgreSQL')).toEqual([]);
+  });
+});
