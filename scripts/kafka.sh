@@ -10,6 +10,12 @@
 #   KAFKA_STATE_DIR         config, data, pid and server.log      (default .kafka/<port> in the repo)
 #   KAFKA_JARS_DIR          cached broker jars                    (default ~/.cache/user-actions-pipeline/kafka-<version>)
 #   KAFKA_HEAP              JVM heap                              (default 512m)
+# For one node of a multi-broker cluster (each node started with its own ports and state dir):
+#   KAFKA_NODE_ID           this node's id                        (default 1)
+#   KAFKA_QUORUM_VOTERS     every controller, id@host:port,...    (default this node alone)
+#   KAFKA_CLUSTER_ID        the same for every node of a cluster  (default a new one)
+# Replication factors follow the number of voters: 3 nodes give replication factor 3 and
+# min.insync.replicas 2, so one broker can be down without stopping writes.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +28,11 @@ state_dir=${KAFKA_STATE_DIR:-$repo/.kafka/$port}
 jars_dir=${KAFKA_JARS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/user-actions-pipeline/kafka-$version}
 heap=${KAFKA_HEAP:-512m}
 pid_file=$state_dir/kafka.pid
+node_id=${KAFKA_NODE_ID:-1}
+voters=${KAFKA_QUORUM_VOTERS:-$node_id@127.0.0.1:$controller_port}
+voter_count=$(($(tr -cd ',' <<<"$voters" | wc -c) + 1))
+replication=$((voter_count < 3 ? voter_count : 3))
+min_isr=$((replication >= 3 ? 2 : 1))
 
 say() { printf 'kafka: %s\n' "$*" >&2; }
 
@@ -47,8 +58,8 @@ write_config() {
   mkdir -p "$state_dir/data"
   cat >"$state_dir/server.properties" <<EOF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$controller_port
+node.id=$node_id
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
@@ -56,12 +67,15 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$state_dir/data
 num.partitions=1
-offsets.topic.replication.factor=1
+default.replication.factor=$replication
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$replication
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
+# The daemons create their topics with the right partition count; an auto-created one would have 1.
+auto.create.topics.enable=false
 EOF
   cat >"$state_dir/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
@@ -78,9 +92,11 @@ EOF
 
 format_storage() {
   [[ -f $state_dir/data/meta.properties ]] && return
-  local cluster_id
-  cluster_id=$(java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-    kafka.tools.StorageTool random-uuid)
+  local cluster_id=${KAFKA_CLUSTER_ID:-}
+  if [[ -z $cluster_id ]]; then
+    cluster_id=$(java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
+      kafka.tools.StorageTool random-uuid)
+  fi
   java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$state_dir/server.properties" >/dev/null
 }

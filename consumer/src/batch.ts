@@ -27,8 +27,8 @@ export interface BatchHandlerDeps {
   /** Aborted on shutdown or after a fatal error: stop retrying and leave the batch uncommitted. */
   signal: AbortSignal;
   insertRows: (rows: readonly UserActionRow[]) => Promise<number>;
-  /** Resolves once the broker has acknowledged every message. */
-  sendDeadLetters: (messages: Message[]) => Promise<void>;
+  /** Resolves once the broker has acknowledged every message, retrying until the signal aborts. */
+  sendDeadLetters: (messages: Message[], signal: AbortSignal) => Promise<void>;
   commitOffset: (topic: string, partition: number, nextOffset: string) => Promise<void>;
   guard: DeadLetterGuard;
   /** Give up (fatally) when PostgreSQL stays unreachable this long; 0 waits forever. */
@@ -158,12 +158,10 @@ async function sendDeadLetters(deadLetters: readonly DeadLetter[], deps: BatchHa
       'dead-lettered a message that cannot be stored',
     );
   }
-  await withRetry(() => deps.sendDeadLetters(deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter))), {
-    isRetryable: isTransientKafkaError,
-    signal: deps.signal,
-    onRetry: (error, attempt, delayMs) =>
-      deps.logger.warn({ attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'dead-letter send failed; retrying'),
-  });
+  await deps.sendDeadLetters(
+    deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter)),
+    deps.signal,
+  );
   deps.summary.add('deadLettered', deadLetters.length);
 }
 

@@ -18,6 +18,7 @@ export const consumerEnvSchema = z.object({
     .default(0.5),
   DLQ_RATIO_WINDOW: integerSchema(1, 10_000_000).default(1_000),
   MAX_OUTAGE_MS: integerSchema(0, 2_147_483_647).default(300_000),
+  KAFKA_SESSION_TIMEOUT_MS: integerSchema(6_000, 300_000).default(10_000),
 });
 
 export interface ConsumerConfig {
@@ -36,6 +37,8 @@ export interface ConsumerConfig {
   deadLetterWindow: number;
   /** How long PostgreSQL may stay unreachable before the consumer exits non-zero; 0 = forever. */
   maxOutageMs: number;
+  /** How soon the group notices a consumer that died without leaving, and gives its partitions to others. */
+  sessionTimeoutMs: number;
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
@@ -54,5 +57,6 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     deadLetterMaxRatio: parsed.DLQ_MAX_RATIO,
     deadLetterWindow: parsed.DLQ_RATIO_WINDOW,
     maxOutageMs: parsed.MAX_OUTAGE_MS,
+    sessionTimeoutMs: parsed.KAFKA_SESSION_TIMEOUT_MS,
   };
 }

@@ -5,7 +5,7 @@
  * Messages that still cannot be stored simply become dead letters again; a message without `EventId`
  * keeps the id derived from its original position, so replaying twice never stores it twice.
  */
-import { connectWithRetry, createKafka, type Logger } from '@user-actions/shared';
+import { connectWithRetry, createKafka, createReliableProducer, type Logger } from '@user-actions/shared';
 import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import { DLQ_HEADERS } from './dead-letter.js';
@@ -39,7 +39,7 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
   }
   if (pending.size === 0) return 0;
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createReliableProducer(kafka, logger);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   await producer.connect();
   await consumer.connect();
@@ -57,7 +57,11 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
             if (end === undefined) return;
             const messages = batch.messages.filter((message) => BigInt(message.offset) < end);
             for (const [topic, group] of groupBySourceTopic(messages, config.topic)) {
-              await producer.send({ topic, acks: -1, messages: group.map((message) => toReplayedMessage(message)) });
+              await producer.send(
+                topic,
+                group.map((message) => toReplayedMessage(message)),
+                signal,
+              );
             }
             replayed += messages.length;
             const last = messages.at(-1);

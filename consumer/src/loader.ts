@@ -2,7 +2,17 @@
  * The consumer-group side of the loader: joins `KAFKA_GROUP_ID`, feeds each batch to the batch handler,
  * and stops in order (stop fetching → let the in-flight batch finish or abandon it → leave the group).
  */
-import { connectWithRetry, createKafka, ensureTopic, FatalError, type Logger, startSummaryLog } from '@user-actions/shared';
+import {
+  connectWithRetry,
+  createKafka,
+  createReliableProducer,
+  ensureTopic,
+  FatalError,
+  isTransientKafkaError,
+  type Logger,
+  startSummaryLog,
+  withRetry,
+} from '@user-actions/shared';
 import type { Consumer } from 'kafkajs';
 import { createBatchHandler, type LoaderCounter } from './batch.js';
 import type { ConsumerConfig } from './config.js';
@@ -39,19 +49,29 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     await admin.disconnect();
   }
 
-  const deadLetterProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const deadLetterProducer = createReliableProducer(kafka, logger);
   await connectWithRetry(() => deadLetterProducer.connect(), { brokers: config.brokers, logger, signal });
 
-  // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
   const consumer = kafka.consumer({
     groupId: config.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // Slow batches keep heartbeating (see batch.ts), so a short session only shortens how long a
+    // crashed consumer's partitions wait for a new owner.
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
+    // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
     maxWaitTimeInMs: 1_000,
   });
   logGroupEvents(consumer, logger, fail);
   await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal });
-  await consumer.subscribe({ topics: [config.topic], fromBeginning: true });
+  await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
+    isRetryable: isTransientKafkaError,
+    signal,
+    onRetry: (error, attempt, delayMs) =>
+      logger.warn(
+        { topic: config.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
+        'cannot subscribe yet',
+      ),
+  });
 
   const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
   await consumer.run({
@@ -62,8 +82,8 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
       logger,
       signal: AbortSignal.any([signal, halt.signal]),
       insertRows: (rows) => insertRows(pool, rows),
-      sendDeadLetters: async (messages) => {
-        await deadLetterProducer.send({ topic: config.deadLetterTopic, acks: -1, messages });
+      sendDeadLetters: async (messages, abort) => {
+        await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
       },
       commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
       guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),

@@ -4,7 +4,12 @@ import { z } from 'zod';
 export const producerEnvSchema = z.object({
   ...commonEnvShape,
   KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-producer'),
-  PRODUCER_INTERVAL_MS: integerSchema(0, 3_600_000).default(500),
+  // Fractions allowed: 0.1 is 10,000 events per second.
+  PRODUCER_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a number of milliseconds from 0 to 3600000' })
+    .min(0, 'must be a number of milliseconds from 0 to 3600000')
+    .max(3_600_000, 'must be a number of milliseconds from 0 to 3600000')
+    .default(500),
   PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0),
   LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000),
 });

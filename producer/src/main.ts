@@ -27,7 +27,11 @@ runDaemon(
     const summary = startSummaryLog<'sent'>(logger, { intervalMs: config.summaryIntervalMs, message: 'producer summary' });
     const logSent = (events: readonly UserActionEvent[]) => {
       summary.add('sent', events.length);
-      if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) return;
+      if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) {
+        // For audits (and the fault-injection suite): exactly which events the broker acknowledged.
+        if (logger.isLevelEnabled('debug')) logger.debug({ eventIds: events.map((event) => event.EventId) }, 'acknowledged');
+        return;
+      }
       for (const event of events) {
         logger.info({ eventId: event.EventId, userId: event.UserId, action: event.Action }, 'sent');
       }

@@ -5,18 +5,16 @@
 import {
   connectWithRetry,
   createKafka,
+  createReliableProducer,
   ensureTopic,
-  isTransientKafkaError,
   type Logger,
   type UserActionEvent,
-  withRetry,
 } from '@user-actions/shared';
-import { Partitioners, type RecordMetadata } from 'kafkajs';
 import type { ProducerConfig } from './config.js';
 
 export interface Publisher {
   /** Resolves once the broker has acknowledged every event; retries while the broker is away. */
-  send(events: readonly UserActionEvent[]): Promise<RecordMetadata[]>;
+  send(events: readonly UserActionEvent[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,34 +28,18 @@ export async function startPublisher(config: ProducerConfig, logger: Logger, sig
     await admin.disconnect();
   }
 
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    // Kafka's own (Java-compatible) murmur2 partitioner: the same user lands on the same partition
-    // whichever client produced the event.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = createReliableProducer(kafka, logger);
   await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal });
   logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 
   return {
-    send: (events) =>
-      withRetry(
-        () =>
-          producer.send({
-            topic: config.topic,
-            acks: -1,
-            messages: events.map((event) => ({ key: event.UserId, value: JSON.stringify(event) })),
-          }),
-        {
-          isRetryable: isTransientKafkaError,
-          onRetry: (error, attempt, delayMs) =>
-            logger.warn(
-              { events: events.length, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
-              'send failed; retrying',
-            ),
-        },
-      ),
+    async send(events) {
+      // No abort signal: a send in flight at shutdown is finished, so that what was generated is delivered.
+      await producer.send(
+        config.topic,
+        events.map((event) => ({ key: event.UserId, value: JSON.stringify(event) })),
+      );
+    },
     stop: () => producer.disconnect(),
   };
 }

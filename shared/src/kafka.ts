@@ -87,7 +87,18 @@ export interface TopicSpec {
  * Creates the topic with the wanted partition count if it does not exist. An existing topic is left as
  * it is: adding partitions would move users to other partitions and break the per-user order.
  */
-export async function ensureTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
+export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger): Promise<void> {
+  // Replicas starting together race to create the topic; the losers may ask a broker that has not
+  // heard of it yet. That passes within moments.
+  await withRetry(() => createOrCheckTopic(admin, spec, logger), {
+    isRetryable: isTransientKafkaError,
+    maxElapsedMs: 60_000,
+    onRetry: (error, attempt, delayMs) =>
+      logger.warn({ topic: spec.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'topic not ready yet'),
+  });
+}
+
+async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
   const created = await admin.createTopics({
     topics: [{ topic, numPartitions: partitions }],
     waitForLeaders: true,

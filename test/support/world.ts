@@ -29,13 +29,21 @@ export interface World {
   rowCount(): Promise<number>;
 }
 
-export async function createWorld(): Promise<World> {
+export interface Services {
+  /** A PostgreSQL role that may CREATE DATABASE. */
+  databaseUrl: string;
+  /** Comma-separated host:port list. */
+  kafkaBrokers: string;
+}
+
+/** A world on the services the global setup found, or on the ones given. */
+export async function createWorld(services?: Services): Promise<World> {
   const id = randomBytes(5).toString('hex');
   const topic = `test-user-actions-${id}`;
   const groupId = `test-loader-${id}`;
   const database = `test_user_actions_${id}`;
-  const adminUrl = inject('databaseUrl');
-  const brokers = inject('kafkaBrokers');
+  const adminUrl = services?.databaseUrl ?? inject('databaseUrl');
+  const brokers = services?.kafkaBrokers ?? inject('kafkaBrokers');
 
   await runAsAdmin(adminUrl, `CREATE DATABASE ${database}`);
   const databaseUrl = withDatabase(adminUrl, database);
@@ -46,9 +54,9 @@ export async function createWorld(): Promise<World> {
 
   onTestFinished(async () => {
     await db.end();
-    // The test's topic and the daemons' dead-letter topic, where they were created.
-    const topics = (await admin.listTopics()).filter((name) => name === topic || name.startsWith(`${topic}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+    // The test's topic and the daemons' dead-letter topic, where they were created. A test that took
+    // its broker away with it leaves nothing to delete.
+    await deleteTopicsOf(admin, topic).catch(() => undefined);
     await admin.disconnect();
     await runAsAdmin(adminUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
@@ -82,6 +90,11 @@ async function countRows(db: pg.Pool): Promise<number> {
     if ((error as { code?: string }).code === '42P01') return 0;
     throw error;
   }
+}
+
+async function deleteTopicsOf(admin: Admin, topic: string): Promise<void> {
+  const topics = (await admin.listTopics()).filter((name) => name === topic || name.startsWith(`${topic}.`));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
 }
 
 export function withDatabase(url: string, database: string): string {

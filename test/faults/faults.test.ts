@@ -1,0 +1,179 @@
+/**
+ * The fault-injection suite: the promise is that every valid event is stored exactly once and every
+ * invalid one is dead-lettered, whatever is killed or restarted. Each scenario runs the real daemons
+ * against a broker and a PostgreSQL server of the suite's own, and ends with the counts in one table.
+ * `npm run test:faults` runs the CI-sized version; `npm run test:faults -- --full` the full numbers.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTopic } from '../support/kafka.js';
+import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
+import { POISON_KINDS, sendPoison } from './poison.js';
+import { createPostgresServer, type PostgresServer } from './postgres-server.js';
+import { repeatedly, runScenario, type ScenarioResult } from './scenario.js';
+import { printTable } from './table.js';
+
+const FULL = process.env.FAULTS_FULL === '1';
+const SIZE = FULL
+  ? { events: 200_000, intervalMs: 0.2, outageMs: 60_000 } // 5,000 events/s for 40 s
+  : { events: 20_000, intervalMs: 1, outageMs: 60_000 }; // 1,000 events/s for 20 s
+const runSeconds = (SIZE.events * SIZE.intervalMs) / 1000;
+/** Spreads `times` faults over the producing part of the run. */
+const spacing = (times: number) => Math.floor((runSeconds * 1000 * 0.8) / times);
+
+let postgres: PostgresServer;
+let kafka: KafkaBrokers;
+const results: ScenarioResult[] = [];
+
+beforeAll(async () => {
+  postgres = createPostgresServer(55432);
+  postgres.start();
+  kafka = createKafkaBrokers(1, 39092);
+  await kafka.startAll();
+});
+
+afterAll(async () => {
+  printTable(results, FULL ? 'full' : 'CI');
+  await kafka?.destroy();
+  postgres?.destroy();
+});
+
+async function scenario(
+  name: string,
+  options: { consumers?: number; events?: number; brokers?: KafkaBrokers },
+  fault: Parameters<typeof runScenario>[0]['fault'],
+) {
+  const result = await runScenario({
+    name,
+    postgres,
+    kafka: options.brokers ?? kafka,
+    events: options.events ?? SIZE.events,
+    intervalMs: SIZE.intervalMs,
+    consumers: options.consumers ?? 2,
+    fault,
+  });
+  const { poisonSent, exitCodes, ...row } = result;
+  results.push(row);
+  process.stdout.write(`${JSON.stringify(row)}\n`);
+  expect(row.lost, 'events lost').toBe(0);
+  expect(row.duplicated, 'events stored twice').toBe(0);
+  expect(row.stored).toBe(row.produced);
+  expect(row.deadLettered, 'dead letters').toBe(poisonSent);
+  expect(
+    exitCodes.every((code) => code === 0),
+    `consumer exit codes ${exitCodes}`,
+  ).toBe(true);
+  return result;
+}
+
+describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.events} events per scenario)`, () => {
+  it('1. kill -9 a consumer 10 times', async () => {
+    const result = await scenario('kill -9 a consumer ×10', {}, async ({ fleet }) => {
+      await repeatedly(10, spacing(10), async () => {
+        await fleet.stopOne('SIGKILL');
+        fleet.start();
+      });
+    });
+    expect(result.redelivered, 'a killed consumer leaves work to redo').toBeGreaterThan(0);
+  });
+
+  it('2. SIGTERM and restart a consumer 10 times', async () => {
+    await scenario('SIGTERM a consumer ×10', {}, async ({ fleet }) => {
+      await repeatedly(10, spacing(10), async () => {
+        const exit = await fleet.stopOne('SIGTERM');
+        expect(exit.code, 'exit code after SIGTERM').toBe(0);
+        fleet.start();
+      });
+    });
+  });
+
+  it('3. restart the broker 3 times, and keep it down for a minute once', async () => {
+    await scenario('broker restarted ×3, down 60 s', {}, async ({ kafka: brokers }) => {
+      await repeatedly(3, spacing(4), async () => {
+        await brokers.stop();
+        await brokers.start();
+      });
+      await brokers.stop();
+      await sleep(SIZE.outageMs);
+      await brokers.start();
+    });
+  });
+
+  it('4. restart PostgreSQL, and keep it down for a minute once', async () => {
+    await scenario('PostgreSQL crashed ×2, down 60 s', {}, async ({ postgres: server }) => {
+      await repeatedly(2, spacing(3), async () => {
+        server.stop('immediate');
+        await sleep(1_000);
+        server.start();
+      });
+      server.stop('fast');
+      await sleep(SIZE.outageMs);
+      server.start();
+    });
+  });
+
+  it('5. three consumers scaled to one and back to three', async () => {
+    await scenario('3 consumers → 1 → 3', { consumers: 3 }, async ({ fleet }) => {
+      await sleep(spacing(3));
+      await fleet.stopOne('SIGTERM');
+      await fleet.stopOne('SIGTERM');
+      await sleep(spacing(3));
+      fleet.start(2);
+    });
+  });
+
+  it('6. one batch slowed past the session timeout', async () => {
+    await scenario('a batch slowed 40 s', {}, async ({ world }) => {
+      await sleep(spacing(2));
+      // Every insert waits on this lock for longer than the session timeout (10 s by default).
+      const client = await world.db.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('LOCK TABLE useractions IN ACCESS EXCLUSIVE MODE');
+        await sleep(40_000);
+        await client.query('COMMIT');
+      } finally {
+        client.release();
+      }
+    });
+  });
+
+  it('7. 1% poison messages of every kind mixed in', async () => {
+    const result = await scenario('1% poison of every kind', {}, async ({ world, poisonSent }) => {
+      poisonSent.count = await sendPoison(world.kafka, world.topic, Math.ceil(SIZE.events / 100), runSeconds * 800);
+    });
+    expect(result.poisonSent).toBeGreaterThanOrEqual(Object.keys(POISON_KINDS).length);
+  });
+
+  it('8. the same events sent twice by the producer side', async () => {
+    const resent = Math.ceil(SIZE.events / 20);
+    const result = await scenario('5% of events sent twice', {}, async ({ world, producer }) => {
+      await producer.exited;
+      const sent = await readTopic(world.kafka, world.admin, world.topic);
+      const producer2 = world.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer2.connect();
+      await producer2.send({
+        topic: world.topic,
+        acks: -1,
+        messages: sent.slice(0, resent).map((message) => ({ key: message.key, value: message.value })),
+      });
+      await producer2.disconnect();
+    });
+    expect(result.redelivered).toBeGreaterThanOrEqual(resent);
+  });
+
+  it('9. a three-broker cluster loses a broker mid-run and gets it back', async () => {
+    const cluster = createKafkaBrokers(3, 39192);
+    try {
+      await cluster.startAll();
+      await scenario('3 brokers, one stopped and back', { brokers: cluster }, async ({ kafka: brokers }) => {
+        await sleep(spacing(3));
+        await brokers.stop(1);
+        await sleep(spacing(3));
+        await brokers.start(1);
+      });
+    } finally {
+      await cluster.destroy();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+/** The consumers of one scenario: started, killed and restarted as the scenario's faults require. */
+import { type Daemon, spawnDaemon } from '../support/daemon.js';
+
+export interface Fleet {
+  /** Every consumer process ever started in this scenario, running or not. */
+  readonly all: Daemon[];
+  readonly running: Daemon[];
+  start(count?: number): Daemon[];
+  /** Stops the oldest running consumer with the signal and waits for it to exit. */
+  stopOne(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stopAll(): Promise<(number | null)[]>;
+}
+
+export function createFleet(env: Record<string, string>): Fleet {
+  const all: Daemon[] = [];
+  const running: Daemon[] = [];
+  return {
+    all,
+    running,
+    start(count = 1) {
+      const started = Array.from({ length: count }, () => spawnDaemon('consumer', env));
+      all.push(...started);
+      running.push(...started);
+      return started;
+    },
+    async stopOne(signal) {
+      const victim = running.shift();
+      if (!victim) throw new Error('no consumer is running');
+      return victim.stop(signal);
+    },
+    async stopAll() {
+      const exits = await Promise.all(running.map((daemon) => daemon.stop('SIGTERM')));
+      running.length = 0;
+      return exits.map((exit) => exit.code);
+    },
+  };
+}
+
+/** The sum of one counter over every summary line of every consumer (killed ones lose their last interval). */
+export function summed(fleet: Fleet, counter: string): number {
+  return fleet.all
+    .flatMap((daemon) => daemon.logs)
+    .filter((line) => line.msg === 'loader summary')
+    .reduce((sum, line) => sum + Number(line[counter] ?? 0), 0);
+}

@@ -1,0 +1,70 @@
+/**
+ * A throwaway PostgreSQL server of the suite's own (initdb + pg_ctl), so that it can be crashed, stopped
+ * and restarted without touching the server other tests and developers use. As root, the server runs as
+ * the `postgres` system user, since PostgreSQL refuses to run as root.
+ */
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface PostgresServer {
+  /** A superuser URL (trust authentication on loopback). */
+  readonly url: string;
+  start(): void;
+  /** `immediate` is a crash as far as clients can tell: no goodbye, no checkpoint. */
+  stop(mode?: 'fast' | 'immediate'): void;
+  destroy(): void;
+}
+
+function binDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  const found = versions.map((version) => join(root, version, 'bin')).find((dir) => existsSync(join(dir, 'initdb')));
+  if (!found) throw new Error('initdb not found under /usr/lib/postgresql; install the postgresql package');
+  return found;
+}
+
+export function createPostgresServer(port: number): PostgresServer {
+  const bin = binDir();
+  const dir = mkdtempSync(join(tmpdir(), 'user-actions-faults-pg-'));
+  const dataDir = join(dir, 'data');
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    chownSync(dir, uid, gid);
+  }
+  const run = (command: string, args: string[]) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
+    execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+
+  run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  writeFileSync(
+    join(dataDir, 'postgresql.auto.conf'),
+    [
+      `port = ${port}`,
+      "listen_addresses = '127.0.0.1'",
+      `unix_socket_directories = '${dir}'`,
+      'fsync = off',
+      'max_connections = 200',
+    ].join('\n'),
+  );
+  if (asRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
+
+  const server: PostgresServer = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start: () => run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', 'start']),
+    stop: (mode = 'fast') => run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']),
+    destroy: () => {
+      try {
+        server.stop('immediate');
+      } catch {
+        // already stopped
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
