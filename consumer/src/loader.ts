@@ -8,9 +8,11 @@ import {
   createReliableProducer,
   ensureTopic,
   FatalError,
+  isAbortError,
   isTransientKafkaError,
   type Logger,
   startSummaryLog,
+  toError,
   withRetry,
 } from '@user-actions/shared';
 import type { Consumer } from 'kafkajs';
@@ -61,37 +63,55 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
     maxWaitTimeInMs: 1_000,
   });
-  logGroupEvents(consumer, logger, fail);
-  await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal });
-  await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
-    isRetryable: isTransientKafkaError,
-    signal,
-    onRetry: (error, attempt, delayMs) =>
-      logger.warn(
-        { topic: config.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
-        'cannot subscribe yet',
-      ),
-  });
-
   const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-    eachBatch: createBatchHandler({
-      logger,
-      signal: AbortSignal.any([signal, halt.signal]),
-      insertRows: (rows) => insertRows(pool, rows),
-      sendDeadLetters: async (messages, abort) => {
-        await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
-      },
-      commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
-      guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
-      maxOutageMs: config.maxOutageMs,
-      onFatal: fail,
-      summary,
-    }),
+  const running = AbortSignal.any([signal, halt.signal]);
+  const eachBatch = createBatchHandler({
+    logger,
+    signal: running,
+    insertRows: (rows) => insertRows(pool, rows),
+    sendDeadLetters: async (messages, abort) => {
+      await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
+    },
+    commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+    guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
+    maxOutageMs: config.maxOutageMs,
+    onFatal: fail,
+    summary,
   });
+  const startConsuming = async () => {
+    await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal: running });
+    await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
+      isRetryable: isTransientKafkaError,
+      signal: running,
+      onRetry: (error, attempt, delayMs) =>
+        logger.warn(
+          { topic: config.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
+          'cannot subscribe yet',
+        ),
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+      eachBatch,
+    });
+  };
+
+  logGroupEvents(consumer, logger);
+  // kafkajs gives up on some errors it calls permanent, such as no group coordinator while a broker is
+  // away for a while. Those that are transient for us start the consumer again from its committed offsets.
+  consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
+    if (restart || halt.signal.aborted) return;
+    if (!isTransientKafkaError(error)) {
+      fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { cause: error }));
+      return;
+    }
+    logger.warn({ reason: error.message }, 'the Kafka consumer stopped; starting it again');
+    startConsuming().catch((caught: unknown) => {
+      if (!isAbortError(caught)) fail(toError(caught));
+    });
+  });
+  await startConsuming();
   logger.info({ topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic }, 'consuming');
 
   let stopping: Promise<void> | undefined;
@@ -112,16 +132,12 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
   };
 }
 
-function logGroupEvents(consumer: Consumer, logger: Logger, fail: (error: Error) => void): void {
+function logGroupEvents(consumer: Consumer, logger: Logger): void {
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const partitions = Object.values(payload.memberAssignment).flat();
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) {
-      logger.warn({ reason: payload.error.message }, 'Kafka consumer failed; restarting it');
-    } else {
-      fail(new FatalError(`the Kafka consumer stopped: ${payload.error.message}`, { cause: payload.error }));
-    }
+    if (payload.restart) logger.warn({ reason: payload.error.message }, 'Kafka consumer failed; kafkajs restarts it');
   });
 }

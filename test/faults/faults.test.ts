@@ -68,13 +68,13 @@ async function scenario(
 
 describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.events} events per scenario)`, () => {
   it('1. kill -9 a consumer 10 times', async () => {
-    const result = await scenario('kill -9 a consumer ×10', {}, async ({ fleet }) => {
+    // Whether a kill lands mid-batch (leaving work to redo) is chance; what must hold is the counts.
+    await scenario('kill -9 a consumer ×10', {}, async ({ fleet }) => {
       await repeatedly(10, spacing(10), async () => {
         await fleet.stopOne('SIGKILL');
         fleet.start();
       });
     });
-    expect(result.redelivered, 'a killed consumer leaves work to redo').toBeGreaterThan(0);
   });
 
   it('2. SIGTERM and restart a consumer 10 times', async () => {
