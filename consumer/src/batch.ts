@@ -9,6 +9,7 @@ import {
   isAbortError,
   isTransientKafkaError,
   type Logger,
+  logRetries,
   type SummaryLog,
   toError,
   withRetry,
@@ -105,22 +106,18 @@ async function insertWithRetry(
   payload: EachBatchPayload,
   deps: BatchHandlerDeps,
 ): Promise<number> {
+  const logUnavailable = logRetries(
+    deps.logger,
+    'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
+    { partition: payload.batch.partition, rows: rows.length },
+  );
   return withRetry(() => deps.insertRows(rows), {
     isRetryable: isTransientPgError,
     signal: deps.signal,
     ...(deps.maxOutageMs > 0 ? { maxElapsedMs: deps.maxOutageMs } : {}),
     onRetry: (error, attempt, delayMs) => {
       deps.summary.add('retried');
-      deps.logger.warn(
-        {
-          partition: payload.batch.partition,
-          rows: rows.length,
-          attempt: attempt + 1,
-          retryInMs: delayMs,
-          reason: error.message,
-        },
-        'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
-      );
+      logUnavailable(error, attempt, delayMs);
     },
   });
 }

@@ -1,5 +1,5 @@
 /** The PostgreSQL edge: a small connection pool, table creation, and the batch insert. */
-import { FatalError, isAbortError, type Logger, withRetry } from '@user-actions/shared';
+import { FatalError, isAbortError, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import type { UserActionRow } from './decode.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
@@ -85,8 +85,7 @@ export async function prepareDatabase(
       isRetryable: isTransientPgError,
       signal,
       ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
-      onRetry: (error, attempt, delayMs) =>
-        logger.warn({ database, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'waiting for PostgreSQL'),
+      onRetry: logRetries(logger, 'waiting for PostgreSQL', { database }),
     });
   } catch (error) {
     if (!(error instanceof Error) || isAbortError(error)) throw error;

@@ -11,6 +11,7 @@ import {
   isAbortError,
   isTransientKafkaError,
   type Logger,
+  logRetries,
   startSummaryLog,
   toError,
   withRetry,
@@ -83,11 +84,7 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
       isRetryable: isTransientKafkaError,
       signal: running,
-      onRetry: (error, attempt, delayMs) =>
-        logger.warn(
-          { topic: config.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
-          'cannot subscribe yet',
-        ),
+      onRetry: logRetries(logger, 'cannot subscribe yet', { topic: config.topic }),
     });
     await consumer.run({
       autoCommit: false,

@@ -14,7 +14,7 @@ export { FatalError, isAbortError, toError } from './errors.js';
 export { connectWithRetry, createKafka, ensureTopic, isTransientKafkaError, type TopicSpec } from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
 export { createReliableProducer, groupByPartition, needsNewProducerId, type ReliableProducer } from './producer.js';
-export { backoffDelayMs, type RetryOptions, sleep, withRetry } from './retry.js';
+export { backoffDelayMs, logRetries, type RetryOptions, sleep, withRetry } from './retry.js';
 export {
   ACTIONS,
   type Action,

@@ -5,7 +5,7 @@
 import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
 import { FatalError } from './errors.js';
 import type { Logger } from './logger.js';
-import { withRetry } from './retry.js';
+import { logRetries, withRetry } from './retry.js';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -67,8 +67,7 @@ export async function connectWithRetry(
     await withRetry(connect, {
       isRetryable: isTransientKafkaError,
       signal,
-      onRetry: (error, attempt, delayMs) =>
-        logger.warn({ brokers, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'waiting for Kafka'),
+      onRetry: logRetries(logger, 'waiting for Kafka', { brokers }),
     });
   } catch (error) {
     if (error instanceof Error && !isTransientKafkaError(error) && error.name.startsWith('KafkaJS')) {
@@ -93,8 +92,7 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger)
   await withRetry(() => createOrCheckTopic(admin, spec, logger), {
     isRetryable: isTransientKafkaError,
     maxElapsedMs: 60_000,
-    onRetry: (error, attempt, delayMs) =>
-      logger.warn({ topic: spec.topic, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, 'topic not ready yet'),
+    onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
   });
 }
 

@@ -15,7 +15,7 @@
 import { type Admin, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 import { isTransientKafkaError } from './kafka.js';
 import type { Logger } from './logger.js';
-import { withRetry } from './retry.js';
+import { logRetries, withRetry } from './retry.js';
 
 const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
@@ -89,11 +89,7 @@ export function createReliableProducer(kafka: Kafka, logger: Logger): ReliablePr
       {
         isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
         ...(signal ? { signal } : {}),
-        onRetry: (error, attempt, delayMs) =>
-          logger.warn(
-            { topic, messages: messages.length, attempt: attempt + 1, retryInMs: delayMs, reason: error.message },
-            'send failed; retrying',
-          ),
+        onRetry: logRetries(logger, 'send failed; retrying', { topic, messages: messages.length }),
       },
     );
 

@@ -4,6 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { toError } from './errors.js';
+import type { Logger } from './logger.js';
 
 export interface BackoffOptions {
   initialDelayMs: number;
@@ -34,6 +35,16 @@ export interface RetryOptions extends Partial<BackoffOptions> {
   onRetry?: (error: Error, attempt: number, delayMs: number) => void | Promise<void>;
   /** Give up (throwing the last error) once this much time has passed since the first failure. */
   maxElapsedMs?: number;
+}
+
+/** An `onRetry` that logs one warning per failed attempt: what failed, which attempt, and the wait. */
+export function logRetries(
+  logger: Logger,
+  message: string,
+  fields: Record<string, unknown> = {},
+): NonNullable<RetryOptions['onRetry']> {
+  return (error, attempt, delayMs) =>
+    logger.warn({ ...fields, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, message);
 }
 
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
