@@ -23,8 +23,13 @@ const brokerWasRunning = kafka('status');
 if (!brokerWasRunning && !kafka('start')) process.exit(1);
 
 const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${port}` };
-const daemons = ['consumer', 'producer'].map((name) =>
-  spawn(process.execPath, [`${repo}${name}/dist/main.js`], { env, stdio: 'inherit' }),
+// Each daemon its own metrics port: the consumer on METRICS_PORT (9464), the producer on the next one.
+const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
+const daemons = [
+  ['consumer', metricsPort],
+  ['producer', metricsPort + 1],
+].map(([name, port]) =>
+  spawn(process.execPath, [`${repo}${name}/dist/main.js`], { env: { ...env, METRICS_PORT: String(port) }, stdio: 'inherit' }),
 );
 const exits = daemons.map((child) => new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1))));
 

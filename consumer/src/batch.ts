@@ -10,6 +10,7 @@ import {
   isTransientKafkaError,
   type Logger,
   logRetries,
+  type Readiness,
   type SummaryLog,
   toError,
   withRetry,
@@ -18,6 +19,7 @@ import type { EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
 import { type DeadLetter, toDeadLetterMessage } from './dead-letter.js';
 import type { DeadLetterGuard } from './dead-letter-guard.js';
 import { decodeMessage, type UserActionRow } from './decode.js';
+import type { LoaderMetrics } from './metrics.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
 import { storeIsolatingBadRows } from './store.js';
 
@@ -36,6 +38,9 @@ export interface BatchHandlerDeps {
   maxOutageMs: number;
   onFatal: (error: Error) => void;
   summary: SummaryLog<LoaderCounter>;
+  metrics: LoaderMetrics;
+  /** Its `postgres` condition is unmet while inserts fail. */
+  readiness: Readiness;
 }
 
 interface DecodedBatch {
@@ -54,12 +59,16 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
 
     const decoded = decodeBatch(payload);
+    countConsumed(decoded.rows, batch.messages.length, deps.metrics);
     try {
       const { inserted, refused } = await whileHeartbeating(payload, () =>
         storeIsolatingBadRows(decoded.rows, (rows) => insertWithRetry(rows, payload, deps)),
       );
+      const replayed = decoded.rows.length - inserted - refused.length;
       deps.summary.add('stored', inserted);
-      deps.summary.add('replayed', decoded.rows.length - inserted - refused.length);
+      deps.summary.add('replayed', replayed);
+      deps.metrics.stored.inc(inserted);
+      deps.metrics.replayed.inc(replayed);
       for (const { index, reason } of refused) {
         const message = decoded.sources[index] as KafkaMessage;
         decoded.deadLetters.push({ topic: batch.topic, partition: batch.partition, message, stage: 'store', reason });
@@ -77,8 +86,23 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     if (payload.isStale()) return;
     const lastOffset = batch.lastOffset();
     payload.resolveOffset(lastOffset);
-    await deps.commitOffset(batch.topic, batch.partition, (BigInt(lastOffset) + 1n).toString());
+    const nextOffset = BigInt(lastOffset) + 1n;
+    await deps.commitOffset(batch.topic, batch.partition, nextOffset.toString());
+    observeCommitted(decoded.rows, Number(BigInt(batch.highWatermark) - nextOffset), batch.partition, deps.metrics);
   };
+}
+
+function countConsumed(rows: readonly UserActionRow[], messages: number, metrics: LoaderMetrics): void {
+  metrics.batchSize.observe(messages);
+  const perAction = new Map<string, number>();
+  for (const row of rows) perAction.set(row.action, (perAction.get(row.action) ?? 0) + 1);
+  for (const [action, count] of perAction) metrics.consumed.inc({ action }, count);
+}
+
+function observeCommitted(rows: readonly UserActionRow[], lag: number, partition: number, metrics: LoaderMetrics): void {
+  const now = Date.now();
+  for (const row of rows) metrics.eventDelaySeconds.observe(Math.max(0, (now - Date.parse(row.timestamp)) / 1000));
+  metrics.lag.set({ partition: String(partition) }, Math.max(0, lag));
 }
 
 function decodeBatch({ batch }: EachBatchPayload): DecodedBatch {
@@ -111,12 +135,21 @@ async function insertWithRetry(
     'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
     { partition: payload.batch.partition, rows: rows.length },
   );
-  return withRetry(() => deps.insertRows(rows), {
+  const timedInsert = async () => {
+    const stopTimer = deps.metrics.insertSeconds.startTimer();
+    const inserted = await deps.insertRows(rows);
+    stopTimer();
+    deps.readiness.met('postgres');
+    return inserted;
+  };
+  return withRetry(timedInsert, {
     isRetryable: isTransientPgError,
     signal: deps.signal,
     ...(deps.maxOutageMs > 0 ? { maxElapsedMs: deps.maxOutageMs } : {}),
     onRetry: (error, attempt, delayMs) => {
       deps.summary.add('retried');
+      deps.metrics.retried.inc();
+      deps.readiness.unmetBecause('postgres', `PostgreSQL unavailable: ${error.message}`);
       logUnavailable(error, attempt, delayMs);
     },
   });
@@ -160,6 +193,7 @@ async function sendDeadLetters(deadLetters: readonly DeadLetter[], deps: BatchHa
     deps.signal,
   );
   deps.summary.add('deadLettered', deadLetters.length);
+  for (const { stage } of deadLetters) deps.metrics.deadLettered.inc({ stage });
 }
 
 function classifyFailure(error: Error, maxOutageMs: number): Error {

@@ -39,6 +39,7 @@ export interface ConsumerConfig {
   maxOutageMs: number;
   /** How soon the group notices a consumer that died without leaving, and gives its partitions to others. */
   sessionTimeoutMs: number;
+  metricsPort: number;
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
@@ -58,5 +59,6 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     deadLetterWindow: parsed.DLQ_RATIO_WINDOW,
     maxOutageMs: parsed.MAX_OUTAGE_MS,
     sessionTimeoutMs: parsed.KAFKA_SESSION_TIMEOUT_MS,
+    metricsPort: parsed.METRICS_PORT,
   };
 }

@@ -12,6 +12,7 @@ import {
   isTransientKafkaError,
   type Logger,
   logRetries,
+  type Readiness,
   startSummaryLog,
   toError,
   withRetry,
@@ -21,6 +22,7 @@ import { createBatchHandler, type LoaderCounter } from './batch.js';
 import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
+import type { LoaderMetrics } from './metrics.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -31,7 +33,19 @@ export interface Loader {
 // Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
 const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 
-export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Logger, signal: AbortSignal): Promise<Loader> {
+export interface LoaderOps {
+  metrics: LoaderMetrics;
+  /** Its `kafka` condition is met while the consumer is in its group; batch.ts keeps `postgres`. */
+  readiness: Readiness;
+}
+
+export async function startLoader(
+  config: ConsumerConfig,
+  pool: Pool,
+  logger: Logger,
+  signal: AbortSignal,
+  { metrics, readiness }: LoaderOps,
+): Promise<Loader> {
   const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger });
   const halt = new AbortController();
   let fail: (error: Error) => void = () => undefined;
@@ -78,6 +92,8 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     maxOutageMs: config.maxOutageMs,
     onFatal: fail,
     summary,
+    metrics,
+    readiness,
   });
   const startConsuming = async () => {
     await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal: running });
@@ -95,6 +111,10 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
   };
 
   logGroupEvents(consumer, logger);
+  consumer.on(consumer.events.GROUP_JOIN, () => readiness.met('kafka'));
+  consumer.on(consumer.events.CRASH, ({ payload }) =>
+    readiness.unmetBecause('kafka', `Kafka consumer failed: ${payload.error.message}`),
+  );
   // kafkajs gives up on some errors it calls permanent, such as no group coordinator while a broker is
   // away for a while. Those that are transient for us start the consumer again from its committed offsets.
   consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
@@ -117,6 +137,7 @@ export async function startLoader(config: ConsumerConfig, pool: Pool, logger: Lo
     stop() {
       stopping ??= (async () => {
         halt.abort();
+        readiness.unmetBecause('kafka', 'stopping');
         try {
           await consumer.disconnect();
           await deadLetterProducer.disconnect();

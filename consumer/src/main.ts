@@ -1,9 +1,19 @@
 #!/usr/bin/env node
 /** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
-import { createLogger, loadConfigOrExit, loadDotenv, runDaemon, runShutdownSteps } from '@user-actions/shared';
+import {
+  createLogger,
+  createMetricsRegistry,
+  loadConfigOrExit,
+  loadDotenv,
+  Readiness,
+  runDaemon,
+  runShutdownSteps,
+  startOpsServer,
+} from '@user-actions/shared';
 import { loadConsumerConfig } from './config.js';
 import { createPool, prepareDatabase } from './db.js';
 import { type Loader, startLoader } from './loader.js';
+import { createLoaderMetrics } from './metrics.js';
 
 loadDotenv();
 const config = loadConfigOrExit('consumer', loadConsumerConfig);
@@ -12,15 +22,20 @@ const logger = createLogger({ name: 'consumer', level: config.logLevel });
 runDaemon(
   async (signal) => {
     const pool = createPool(config.databaseUrl, logger);
+    const registry = createMetricsRegistry('consumer');
+    const readiness = new Readiness({ postgres: 'table not created yet', kafka: 'not in the consumer group yet' });
+    const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let loader: Loader | undefined;
     try {
       await prepareDatabase(pool, config, logger, signal);
-      loader = await startLoader(config, pool, logger, signal);
+      readiness.met('postgres');
+      loader = await startLoader(config, pool, logger, signal, { metrics: createLoaderMetrics(registry, pool), readiness });
       await Promise.race([aborted(signal), loader.failed]);
     } finally {
       await runShutdownSteps(logger, [
         ['leave the consumer group', async () => loader?.stop()],
         ['close the PostgreSQL pool', () => pool.end()],
+        ['stop serving metrics', () => ops.stop()],
       ]);
     }
   },

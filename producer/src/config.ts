@@ -25,6 +25,7 @@ export interface ProducerConfig {
   count: number;
   logLevel: LogLevel;
   summaryIntervalMs: number;
+  metricsPort: number;
 }
 
 export function loadProducerConfig(env: Env): ProducerConfig {
@@ -38,5 +39,6 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     count: parsed.PRODUCER_COUNT,
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
+    metricsPort: parsed.METRICS_PORT,
   };
 }

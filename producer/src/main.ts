@@ -2,15 +2,19 @@
 /** The producer daemon: wires configuration, logging, the event generator, the pacer and Kafka together. */
 import {
   createLogger,
+  createMetricsRegistry,
   loadConfigOrExit,
   loadDotenv,
+  Readiness,
   runDaemon,
   runShutdownSteps,
+  startOpsServer,
   startSummaryLog,
   type UserActionEvent,
 } from '@user-actions/shared';
 import { loadProducerConfig } from './config.js';
 import { generateEvent } from './generate.js';
+import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';
 
@@ -23,10 +27,15 @@ const logger = createLogger({ name: 'producer', level: config.logLevel });
 
 runDaemon(
   async (signal) => {
+    const registry = createMetricsRegistry('producer');
+    const metrics = createProducerMetrics(registry);
+    const readiness = new Readiness({ kafka: 'not connected to Kafka yet' });
+    const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let publisher: Publisher | undefined;
     const summary = startSummaryLog<'sent'>(logger, { intervalMs: config.summaryIntervalMs, message: 'producer summary' });
     const logSent = (events: readonly UserActionEvent[]) => {
       summary.add('sent', events.length);
+      for (const event of events) metrics.produced.inc({ action: event.Action });
       if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) {
         // For audits (and the fault-injection suite): exactly which events the broker acknowledged.
         if (logger.isLevelEnabled('debug')) logger.debug({ eventIds: events.map((event) => event.EventId) }, 'acknowledged');
@@ -38,6 +47,7 @@ runDaemon(
     };
     try {
       publisher = await startPublisher(config, logger, signal);
+      readiness.met('kafka');
       const { send } = publisher;
       const sent = await runPacer({
         intervalMs: config.intervalMs,
@@ -45,7 +55,9 @@ runDaemon(
         signal,
         generate: () => generateEvent(),
         send: async (events) => {
+          const stopTimer = metrics.sendSeconds.startTimer();
           await send(events);
+          stopTimer();
           logSent(events);
         },
       });
@@ -54,6 +66,7 @@ runDaemon(
       await runShutdownSteps(logger, [
         ['flush the summary', async () => summary.stop()],
         ['disconnect from Kafka', async () => publisher?.stop()],
+        ['stop serving metrics', () => ops.stop()],
       ]);
     }
   },

@@ -66,4 +66,6 @@ export const commonEnvShape = {
   KAFKA_TOPIC: kafkaNameSchema.default('user-actions'),
   KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000).default(6),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  // 0 picks a free port (logged at start), which keeps tests and several local daemons apart.
+  METRICS_PORT: integerSchema(0, 65_535).default(9464),
 };

@@ -13,6 +13,7 @@ export { EXIT_CODES, loadConfigOrExit, runDaemon, runShutdownSteps } from './dae
 export { FatalError, isAbortError, toError } from './errors.js';
 export { connectWithRetry, createKafka, ensureTopic, isTransientKafkaError, type TopicSpec } from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
+export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';
 export { createReliableProducer, groupByPartition, needsNewProducerId, type ReliableProducer } from './producer.js';
 export { backoffDelayMs, logRetries, type RetryOptions, sleep, withRetry } from './retry.js';
 export {

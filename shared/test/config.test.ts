@@ -11,6 +11,7 @@ describe('configuration from the environment', () => {
       KAFKA_TOPIC: 'user-actions',
       KAFKA_TOPIC_PARTITIONS: 6,
       LOG_LEVEL: 'info',
+      METRICS_PORT: 9464,
     });
   });
 

@@ -38,7 +38,14 @@ export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string,
   const child = spawn(process.execPath, [`${repo}${ENTRY_POINTS[name]}`], {
     // Outside the repo, so that a developer's .env cannot change what the test configured.
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      METRICS_PORT: '0', // a free port each: many daemons run at once
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: LogLine[] = [];

@@ -1,0 +1,69 @@
+/** The consumer's Prometheus metrics (besides the process metrics every daemon exports). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Pool } from './db.js';
+
+export type LoaderMetrics = ReturnType<typeof createLoaderMetrics>;
+
+export function createLoaderMetrics(registry: Registry, pool: Pool) {
+  const registers = [registry];
+  new Gauge({
+    name: 'user_actions_pg_pool_connections',
+    help: 'PostgreSQL pool connections by state',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      this.set({ state: 'total' }, pool.totalCount);
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'waiting' }, pool.waitingCount);
+    },
+  });
+  return {
+    consumed: new Counter({
+      name: 'user_actions_events_consumed_total',
+      help: 'Valid events read from Kafka, by action (redeliveries included)',
+      labelNames: ['action'] as const,
+      registers,
+    }),
+    stored: new Counter({ name: 'user_actions_events_stored_total', help: 'Events stored as new rows', registers }),
+    replayed: new Counter({
+      name: 'user_actions_events_replayed_total',
+      help: 'Redelivered events skipped because they were already stored',
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'user_actions_events_dead_lettered_total',
+      help: 'Messages sent to the dead-letter topic, by stage (decode or store)',
+      labelNames: ['stage'] as const,
+      registers,
+    }),
+    retried: new Counter({
+      name: 'user_actions_insert_retries_total',
+      help: 'Batch inserts retried after a transient PostgreSQL failure',
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: 'user_actions_batch_messages',
+      help: 'Messages per Kafka batch',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers,
+    }),
+    insertSeconds: new Histogram({
+      name: 'user_actions_insert_duration_seconds',
+      help: 'Duration of one successful batch insert',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    eventDelaySeconds: new Histogram({
+      name: 'user_actions_event_delay_seconds',
+      help: "From an event's Timestamp to the commit of its batch",
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    lag: new Gauge({
+      name: 'user_actions_consumer_lag_messages',
+      help: 'Messages in the partition after the last committed batch',
+      labelNames: ['partition'] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+import { expect, it } from 'vitest';
+import { type Daemon, spawnDaemon } from '../support/daemon.js';
+import { createTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+async function opsPortOf(daemon: Daemon): Promise<number> {
+  const line = await daemon.waitForLog((entry) => entry.msg === 'serving metrics and health probes');
+  return Number(line.port);
+}
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+/** The value of one sample line of the Prometheus text format, summed over its label sets. */
+function metric(text: string, name: string, labels = ''): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
+it('both daemons serve metrics that match what was produced and stored, and say when they are ready', async () => {
+  const world = await createWorld();
+  const consumer = spawnDaemon('consumer', world.env);
+  const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '5' });
+  const consumerPort = await opsPortOf(consumer);
+
+  await waitFor(world.rowCount, (count) => count >= 200, { what: '200 rows' });
+  await producer.stop('SIGTERM');
+  const sent = Number((await producer.waitForLog((line) => line.msg === 'stopped generating')).sent);
+  await waitFor(world.rowCount, (count) => count >= sent, { what: 'every sent event stored' });
+
+  const consumerMetrics = await waitFor(
+    () => get(consumerPort, '/metrics').then((response) => response.body),
+    (text) => metric(text, 'user_actions_events_stored_total') === sent,
+    { what: 'the stored counter to reach what was sent' },
+  );
+  expect(metric(consumerMetrics, 'user_actions_events_consumed_total')).toBe(sent);
+  expect(metric(consumerMetrics, 'user_actions_consumer_lag_messages')).toBe(0);
+  expect(metric(consumerMetrics, 'user_actions_insert_duration_seconds_count')).toBeGreaterThan(0);
+  expect(metric(consumerMetrics, 'user_actions_pg_pool_connections', 'state="total"')).toBeGreaterThan(0);
+  expect(consumerMetrics).toContain('process_resident_memory_bytes');
+  const byAction = await world.db.query<{ action: string; count: string }>(
+    'SELECT action, count(*) FROM useractions GROUP BY action',
+  );
+  for (const { action, count } of byAction.rows) {
+    expect(metric(consumerMetrics, 'user_actions_events_consumed_total', `action="${action}"`), action).toBe(Number(count));
+  }
+  expect(await get(consumerPort, '/readyz')).toMatchObject({ status: 200 });
+  expect(await get(consumerPort, '/healthz')).toMatchObject({ status: 200 });
+  expect((await consumer.stop()).code).toBe(0);
+});
+
+it('the producer counts what the broker acknowledged', async () => {
+  const world = await createWorld();
+  const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '2' });
+  const port = await opsPortOf(producer);
+  await producer.waitForLog((line) => line.msg === 'producer summary');
+  expect(await get(port, '/readyz')).toMatchObject({ status: 200 });
+  const text = (await get(port, '/metrics')).body;
+  expect(metric(text, 'user_actions_events_produced_total')).toBeGreaterThan(0);
+  expect(metric(text, 'user_actions_send_duration_seconds_count')).toBeGreaterThan(0);
+  expect((await producer.stop()).code).toBe(0);
+});
+
+it('the consumer is alive but not ready while PostgreSQL is unreachable', async () => {
+  const world = await createWorld();
+  const proxy = await createTcpProxy({ host: '127.0.0.1', port: 5432 }); // never opened
+  const unreachable = new URL(world.databaseUrl);
+  unreachable.port = String(proxy.port);
+  const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: unreachable.toString() });
+  const port = await opsPortOf(consumer);
+  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL');
+
+  expect(await get(port, '/healthz')).toMatchObject({ status: 200 });
+  const readiness = await get(port, '/readyz');
+  expect(readiness.status).toBe(503);
+  expect(JSON.parse(readiness.body).missing).toEqual(['table not created yet', 'not in the consumer group yet']);
+  expect((await consumer.stop()).code).toBe(0);
+});
