@@ -3,6 +3,8 @@
 import {
   createLogger,
   createMetricsRegistry,
+  exitWithHelpIfAsked,
+  formatHelp,
   loadConfigOrExit,
   loadDotenv,
   Readiness,
@@ -10,11 +12,18 @@ import {
   runShutdownSteps,
   startOpsServer,
 } from '@user-actions/shared';
-import { loadConsumerConfig } from './config.js';
+import { consumerEnvSchema, loadConsumerConfig } from './config.js';
 import { createPool, prepareDatabase } from './db.js';
 import { type Loader, startLoader } from './loader.js';
 import { createLoaderMetrics } from './metrics.js';
 
+exitWithHelpIfAsked(
+  formatHelp(
+    'consumer',
+    "Stores every user-action event from Kafka in PostgreSQL's useractions table, exactly once.",
+    consumerEnvSchema.shape,
+  ),
+);
 loadDotenv();
 const config = loadConfigOrExit('consumer', loadConsumerConfig);
 const logger = createLogger({ name: 'consumer', level: config.logLevel });

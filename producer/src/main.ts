@@ -3,6 +3,8 @@
 import {
   createLogger,
   createMetricsRegistry,
+  exitWithHelpIfAsked,
+  formatHelp,
   loadConfigOrExit,
   loadDotenv,
   Readiness,
@@ -12,7 +14,7 @@ import {
   startSummaryLog,
   type UserActionEvent,
 } from '@user-actions/shared';
-import { loadProducerConfig } from './config.js';
+import { loadProducerConfig, producerEnvSchema } from './config.js';
 import { generateEvent } from './generate.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
@@ -21,6 +23,9 @@ import { type Publisher, startPublisher } from './publisher.js';
 // Slower than this, every event gets its own log line (as the original producer did); faster, a summary.
 const PER_EVENT_LOG_MIN_INTERVAL_MS = 100;
 
+exitWithHelpIfAsked(
+  formatHelp('producer', 'Sends simulated user-action events to Kafka, one every PRODUCER_INTERVAL_MS.', producerEnvSchema.shape),
+);
 loadDotenv();
 const config = loadConfigOrExit('producer', loadProducerConfig);
 const logger = createLogger({ name: 'producer', level: config.logLevel });

@@ -62,10 +62,15 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** The variables both daemons read, with the same names and defaults everywhere. */
 export const commonEnvShape = {
-  KAFKA_BROKERS: brokersSchema.default(['localhost:9092']),
-  KAFKA_TOPIC: kafkaNameSchema.default('user-actions'),
-  KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000).default(6),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  KAFKA_BROKERS: brokersSchema.default(['localhost:9092']).describe('Kafka brokers, comma-separated host:port'),
+  KAFKA_TOPIC: kafkaNameSchema.default('user-actions').describe('Topic of the user-action events'),
+  KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000)
+    .default(6)
+    .describe('Partitions of the topic when it is created (at most this many consumers share the work)'),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .default('info')
+    .describe(LOG_LEVELS.join(', ')),
   // 0 picks a free port (logged at start), which keeps tests and several local daemons apart.
-  METRICS_PORT: integerSchema(0, 65_535).default(9464),
+  METRICS_PORT: integerSchema(0, 65_535).default(9464).describe('Port of /metrics, /healthz and /readyz; 0 picks a free one'),
 };

@@ -14,6 +14,13 @@ export const EXIT_CODES = {
   interrupted: 130,
 } as const;
 
+/** Prints the help and exits 0 when the command line asks for it (`--help` or `-h`). */
+export function exitWithHelpIfAsked(help: string, argv: readonly string[] = process.argv.slice(2)): void {
+  if (!argv.includes('--help') && !argv.includes('-h')) return;
+  process.stdout.write(help);
+  process.exit(EXIT_CODES.ok);
+}
+
 /** Loads the configuration or exits with one message naming every bad variable (no stack trace). */
 export function loadConfigOrExit<Config>(name: string, load: (env: Env) => Config): Config {
   try {

@@ -9,8 +9,9 @@ export {
   loadDotenv,
   parseEnv,
 } from './config.js';
-export { EXIT_CODES, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
+export { EXIT_CODES, exitWithHelpIfAsked, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
 export { FatalError, isAbortError, toError } from './errors.js';
+export { formatHelp } from './help.js';
 export { connectWithRetry, createKafka, ensureTopic, isTransientKafkaError, type TopicSpec } from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';

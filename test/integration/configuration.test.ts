@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import { consumerEnvSchema } from '../../consumer/src/config.js';
+import { producerEnvSchema } from '../../producer/src/config.js';
 import { spawnDaemon } from '../support/daemon.js';
 
 it.each([
@@ -12,4 +14,15 @@ it.each([
   for (const variable of Object.keys(env)) expect(output).toContain(`${variable}:`);
   expect(output).not.toMatch(/\n\s+at /); // no stack trace
   expect(daemon.logs).toEqual([]);
+});
+
+it.each([
+  ['consumer', consumerEnvSchema],
+  ['producer', producerEnvSchema],
+] as const)('the %s answers --help with every setting and its default, and exits 0', async (name, schema) => {
+  const daemon = spawnDaemon(name, {}, ['--help']);
+  expect((await daemon.exited).code).toBe(0);
+  const help = daemon.text.join('\n');
+  for (const variable of Object.keys(schema.shape)) expect(help).toContain(`  ${variable} `);
+  expect(help).toMatch(/KAFKA_BROKERS +Kafka brokers, comma-separated host:port \(default: localhost:9092\)/);
 });

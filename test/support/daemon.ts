@@ -34,8 +34,8 @@ const ENTRY_POINTS = {
   'dlq-replay': 'consumer/dist/replay-main.js',
 } as const;
 
-export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>): Daemon {
-  const child = spawn(process.execPath, [`${repo}${ENTRY_POINTS[name]}`], {
+export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>, args: string[] = []): Daemon {
+  const child = spawn(process.execPath, [`${repo}${ENTRY_POINTS[name]}`, ...args], {
     // Outside the repo, so that a developer's .env cannot change what the test configured.
     cwd: tmpdir(),
     env: {
