@@ -3,6 +3,7 @@
  * Each daemon builds its own zod schema from the shared variables below; `parseEnv` turns every
  * problem into one `ConfigError` that names each bad variable, so an operator fixes them all at once.
  */
+import { readFileSync } from 'node:fs';
 import { config as loadDotenvFile } from 'dotenv';
 import { z } from 'zod';
 
@@ -20,18 +21,52 @@ export function loadDotenv(): void {
   loadDotenvFile({ quiet: true });
 }
 
-export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env): z.output<Schema> {
+/**
+ * Validates the environment against a daemon's schema. Any variable `X` may instead be given as `X_FILE`,
+ * the path of a file holding the value (as Docker and Kubernetes secrets provide them).
+ */
+export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env, readFile = readSecretFile): z.output<Schema> {
   // An empty variable means "not set", as in docker-compose's `FOO=` or `FOO: ${FOO:-}`.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<
+    string,
+    string
+  >;
+  const fileProblems = resolveFileVariables(present, readFile);
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => {
-      // The first path segment is the variable; deeper ones (an index in a list) only add noise.
-      const variable = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
-      return `${variable}: ${issue.message}`;
-    }),
-  );
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        // The first path segment is the variable; deeper ones (an index in a list) only add noise.
+        const variable = issue.path.length > 0 ? String(issue.path[0]) : 'environment';
+        return `${variable}: ${issue.message}`;
+      });
+  if (result.success && fileProblems.length === 0) return result.data;
+  throw new ConfigError([...fileProblems, ...problems]);
+}
+
+function readSecretFile(path: string): string {
+  // A trailing newline is how editors and `echo` leave secret files; it is never part of the value.
+  return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+}
+
+/** Replaces each `X_FILE` by `X` read from that file, in place; returns the problems found. */
+function resolveFileVariables(env: Record<string, string>, readFile: (path: string) => string): string[] {
+  const problems: string[] = [];
+  for (const [name, path] of Object.entries(env)) {
+    if (!name.endsWith('_FILE')) continue;
+    const variable = name.slice(0, -'_FILE'.length);
+    delete env[name];
+    if (env[variable] !== undefined) {
+      problems.push(`${name}: set together with ${variable}; set only one of them`);
+      continue;
+    }
+    try {
+      env[variable] = readFile(path);
+    } catch (error) {
+      problems.push(`${name}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  return problems;
 }
 
 const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/;

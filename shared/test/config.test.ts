@@ -35,3 +35,34 @@ describe('configuration from the environment', () => {
     expect((caught as ConfigError).message).toContain('KAFKA_TOPIC_PARTITIONS: must be a whole number from 1 to 10000');
   });
 });
+
+describe('settings from files (Docker secrets)', () => {
+  const files: Record<string, string> = { '/run/secrets/topic': 'from-a-file\n' };
+  const readFile = (path: string) => {
+    const content = files[path];
+    if (content === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    return content.replace(/\r?\n$/, '');
+  };
+
+  it('reads X from the file named by X_FILE, without its trailing newline', () => {
+    expect(parseEnv(schema, { KAFKA_TOPIC_FILE: '/run/secrets/topic' }, readFile).KAFKA_TOPIC).toBe('from-a-file');
+  });
+
+  it('reports a missing file and a variable set both ways, with the other problems', () => {
+    let caught: ConfigError | undefined;
+    try {
+      parseEnv(
+        schema,
+        { KAFKA_BROKERS_FILE: '/nowhere', KAFKA_TOPIC: 'a', KAFKA_TOPIC_FILE: '/run/secrets/topic', LOG_LEVEL: 'x' },
+        readFile,
+      );
+    } catch (error) {
+      caught = error as ConfigError;
+    }
+    expect(caught?.problems).toEqual([
+      'KAFKA_BROKERS_FILE: cannot read /nowhere (ENOENT)',
+      'KAFKA_TOPIC_FILE: set together with KAFKA_TOPIC; set only one of them',
+      expect.stringMatching(/^LOG_LEVEL: /),
+    ]);
+  });
+});

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
@@ -28,6 +31,22 @@ describe('the consumer and its database', () => {
     );
     expect(rows[0]).toEqual({ ids: 150, old: 50, id_type: 'bigint' });
     expect((await consumer.stop()).code).toBe(0);
+  });
+
+  it('takes DATABASE_URL from a secret file (DATABASE_URL_FILE) and never logs its password', async () => {
+    const world = await createWorld();
+    const url = new URL(world.databaseUrl);
+    url.password = 'secret-from-a-file'; // ignored by the local server's trust authentication
+    const secret = join(mkdtempSync(join(tmpdir(), 'user-actions-secret-')), 'database-url');
+    writeFileSync(secret, `${url}\n`);
+    const { DATABASE_URL: _, ...env } = world.env;
+
+    const consumer = spawnDaemon('consumer', { ...env, DATABASE_URL_FILE: secret, LOG_LEVEL: 'debug' });
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
+    expect((await producer.exited).code).toBe(0);
+    await waitFor(world.rowCount, (count) => count >= 50, { what: '50 rows' });
+    expect((await consumer.stop()).code).toBe(0);
+    expect(JSON.stringify([consumer.logs, consumer.text])).not.toContain('secret-from-a-file');
   });
 
   it('exits non-zero when PostgreSQL stays unreachable longer than MAX_OUTAGE_MS', async () => {
