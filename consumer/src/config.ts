@@ -22,6 +22,11 @@ export const consumerEnvSchema = z.object({
   MAX_OUTAGE_MS: integerSchema(0, 2_147_483_647)
     .default(300_000)
     .describe('Exit 1 when PostgreSQL stays unreachable this long; 0 = wait forever'),
+  AUTO_MIGRATE: z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((value) => value === 'true' || value === '1')
+    .default(true)
+    .describe('Create or adopt the table at start; false needs only SELECT and INSERT on it'),
   KAFKA_SESSION_TIMEOUT_MS: integerSchema(6_000, 300_000)
     .default(10_000)
     .describe("How soon a crashed consumer's partitions go to the others"),
@@ -46,6 +51,8 @@ export interface ConsumerConfig {
   /** How soon the group notices a consumer that died without leaving, and gives its partitions to others. */
   sessionTimeoutMs: number;
   metricsPort: number;
+  /** Create or adopt the table at start-up; without it the consumer needs no DDL rights. */
+  autoMigrate: boolean;
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
@@ -66,5 +73,6 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     maxOutageMs: parsed.MAX_OUTAGE_MS,
     sessionTimeoutMs: parsed.KAFKA_SESSION_TIMEOUT_MS,
     metricsPort: parsed.METRICS_PORT,
+    autoMigrate: parsed.AUTO_MIGRATE,
   };
 }

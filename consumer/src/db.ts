@@ -27,7 +27,7 @@ export function createPool(databaseUrl: string, logger: Logger): Pool {
   return pool;
 }
 
-export type MigrationOutcome = 'created' | 'adopted' | 'up to date';
+export type MigrationOutcome = 'created' | 'adopted' | 'up to date' | 'checked';
 
 /**
  * Creates the table if it is missing, or adopts the original system's table; safe when several
@@ -57,6 +57,21 @@ export async function migrate(pool: Pool): Promise<MigrationOutcome> {
   }
 }
 
+/**
+ * For a consumer without DDL rights (AUTO_MIGRATE=false): only checks that the table is there, with the
+ * column that makes replays harmless.
+ */
+export async function checkTable(pool: Pool): Promise<MigrationOutcome> {
+  const columns = new Set((await pool.query<{ column_name: string }>(TABLE_COLUMNS)).rows.map((row) => row.column_name));
+  if (!columns.has('event_id')) {
+    throw new FatalError(
+      `AUTO_MIGRATE=false, but the table ${TABLE} ${columns.size === 0 ? 'is not visible to this user' : 'has no event_id column'}; ` +
+        'run the consumer once with AUTO_MIGRATE=true as the table owner, or create it as the README shows',
+    );
+  }
+  return 'checked';
+}
+
 /** Stores the rows in one statement; returns how many were new (replayed events are skipped). */
 export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Promise<number> {
   if (rows.length === 0) return 0;
@@ -71,24 +86,27 @@ export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Pr
   return result.rowCount ?? 0;
 }
 
-/** Creates the table, waiting (with backoff) while PostgreSQL is unreachable, up to `maxOutageMs` (0 = forever). */
+/**
+ * Creates the table (or with `autoMigrate` false only checks it), waiting with backoff while PostgreSQL
+ * is unreachable, up to `maxOutageMs` (0 = forever).
+ */
 export async function prepareDatabase(
   pool: Pool,
-  { databaseUrl, maxOutageMs }: { databaseUrl: string; maxOutageMs: number },
+  { databaseUrl, maxOutageMs, autoMigrate }: { databaseUrl: string; maxOutageMs: number; autoMigrate: boolean },
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
   const database = describeDatabaseUrl(databaseUrl);
   let outcome: MigrationOutcome;
   try {
-    outcome = await withRetry(() => migrate(pool), {
+    outcome = await withRetry(() => (autoMigrate ? migrate(pool) : checkTable(pool)), {
       isRetryable: isTransientPgError,
       signal,
       ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
       onRetry: logRetries(logger, 'waiting for PostgreSQL', { database }),
     });
   } catch (error) {
-    if (!(error instanceof Error) || isAbortError(error)) throw error;
+    if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) throw error;
     if (isTransientPgError(error)) {
       throw new FatalError(`PostgreSQL at ${database} stayed unreachable for longer than MAX_OUTAGE_MS (${maxOutageMs} ms)`, {
         cause: error,

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { CREATE_TABLE } from '../../consumer/src/sql.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
@@ -47,6 +50,34 @@ describe('the consumer and its database', () => {
     await waitFor(world.rowCount, (count) => count >= 50, { what: '50 rows' });
     expect((await consumer.stop()).code).toBe(0);
     expect(JSON.stringify([consumer.logs, consumer.text])).not.toContain('secret-from-a-file');
+  });
+
+  it('runs with least privilege: with AUTO_MIGRATE=false it needs only SELECT and INSERT on the table', async () => {
+    const world = await createWorld();
+    const role = `test_loader_${randomBytes(4).toString('hex')}`;
+    await world.db.query(`CREATE ROLE ${role} LOGIN`);
+    onTestFinished(async () => {
+      const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+      await admin.connect();
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).finally(() => admin.end());
+    });
+    const asLoader = new URL(world.databaseUrl);
+    asLoader.username = role;
+    const env = { ...world.env, DATABASE_URL: asLoader.toString(), AUTO_MIGRATE: 'false' };
+
+    const early = spawnDaemon('consumer', env);
+    expect((await early.exited).code).toBe(1);
+    expect(early.logs.find((line) => line.level === 60)?.msg).toContain('AUTO_MIGRATE=false, but the table useractions');
+
+    // What the README tells an administrator to run.
+    await world.db.query(CREATE_TABLE);
+    await world.db.query(`GRANT SELECT, INSERT ON useractions TO ${role}`);
+    const consumer = spawnDaemon('consumer', env);
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
+    expect((await producer.exited).code).toBe(0);
+    await waitFor(world.rowCount, (count) => count >= 50, { what: '50 rows stored by the least-privileged role' });
+    expect((await consumer.stop()).code).toBe(0);
+    await world.db.query(`REVOKE ALL ON useractions FROM ${role}`); // so that the role can be dropped
   });
 
   it('exits non-zero when PostgreSQL stays unreachable longer than MAX_OUTAGE_MS', async () => {
