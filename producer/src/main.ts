@@ -51,7 +51,9 @@ runDaemon(
       }
     };
     try {
-      publisher = await startPublisher(config, logger, signal);
+      publisher = await startPublisher(config, logger, signal, {
+        onSendRetry: (error) => readiness.unmetBecause('kafka', `sends to Kafka are failing: ${error.message}`),
+      });
       readiness.met('kafka');
       const { send } = publisher;
       const sent = await runPacer({
@@ -63,6 +65,7 @@ runDaemon(
           const stopTimer = metrics.sendSeconds.startTimer();
           await send(events);
           stopTimer();
+          readiness.met('kafka');
           logSent(events);
         },
       });

@@ -18,7 +18,12 @@ export interface Publisher {
   stop(): Promise<void>;
 }
 
-export async function startPublisher(config: ProducerConfig, logger: Logger, signal: AbortSignal): Promise<Publisher> {
+export async function startPublisher(
+  config: ProducerConfig,
+  logger: Logger,
+  signal: AbortSignal,
+  hooks: { onSendRetry?: (error: Error) => void } = {},
+): Promise<Publisher> {
   const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger });
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
@@ -28,7 +33,7 @@ export async function startPublisher(config: ProducerConfig, logger: Logger, sig
     await admin.disconnect();
   }
 
-  const producer = createReliableProducer(kafka, logger);
+  const producer = createReliableProducer(kafka, logger, hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {});
   await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal });
   logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 

@@ -52,7 +52,11 @@ export function groupByPartition(messages: readonly Message[], partitionCount: n
   return groups;
 }
 
-export function createReliableProducer(kafka: Kafka, logger: Logger): ReliableProducer {
+export function createReliableProducer(
+  kafka: Kafka,
+  logger: Logger,
+  { onRetry }: { onRetry?: (error: Error) => void } = {},
+): ReliableProducer {
   const create = (): Producer => kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   let producer = create();
   const admin: Admin = kafka.admin();
@@ -76,8 +80,9 @@ export function createReliableProducer(kafka: Kafka, logger: Logger): ReliablePr
     await producer.connect();
   };
 
-  const sendToOnePartition = (topic: string, messages: Message[], signal?: AbortSignal) =>
-    withRetry(
+  const sendToOnePartition = (topic: string, messages: Message[], signal?: AbortSignal) => {
+    const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
+    return withRetry(
       async () => {
         try {
           return await producer.send({ topic, acks: -1, messages });
@@ -89,9 +94,13 @@ export function createReliableProducer(kafka: Kafka, logger: Logger): ReliablePr
       {
         isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
         ...(signal ? { signal } : {}),
-        onRetry: logRetries(logger, 'send failed; retrying', { topic, messages: messages.length }),
+        onRetry: (error, attempt, delayMs) => {
+          onRetry?.(error);
+          logSendRetry(error, attempt, delayMs);
+        },
       },
     );
+  };
 
   return {
     async connect() {
