@@ -122,8 +122,8 @@ start() {
   say "starting Apache Kafka $version on 127.0.0.1:$port (pid $!, logs in $state_dir)"
   for _ in $(seq 1 120); do
     if ! is_running; then
-      say "the broker exited during start-up; last lines of $state_dir/server.log:"
-      tail -n 20 "$state_dir/server.log" >&2 || true
+      say "the broker exited during start-up; errors in $state_dir/server.log:"
+      grep -E -A3 'ERROR|FATAL' "$state_dir/server.log" | tail -n 30 >&2 || tail -n 20 "$state_dir/server.log" >&2 || true
       exit 1
     fi
     if port_open && grep -q 'Kafka Server started' "$state_dir/server.log" 2>/dev/null; then

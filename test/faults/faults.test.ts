@@ -21,14 +21,15 @@ const runSeconds = (SIZE.events * SIZE.intervalMs) / 1000;
 /** Spreads `times` faults over the producing part of the run. */
 const spacing = (times: number) => Math.floor((runSeconds * 1000 * 0.8) / times);
 
+// Fixed ports below the kernel's ephemeral range (32768+), so that no outgoing connection can hold one.
 let postgres: PostgresServer;
 let kafka: KafkaBrokers;
 const results: ScenarioResult[] = [];
 
 beforeAll(async () => {
-  postgres = createPostgresServer(55432);
+  postgres = createPostgresServer(25432);
   postgres.start();
-  kafka = createKafkaBrokers(1, 39092);
+  kafka = createKafkaBrokers(1, 24092);
   await kafka.startAll();
 });
 
@@ -163,7 +164,7 @@ describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.event
   });
 
   it('9. a three-broker cluster loses a broker mid-run and gets it back', async () => {
-    const cluster = createKafkaBrokers(3, 39192);
+    const cluster = createKafkaBrokers(3, 24192);
     try {
       await cluster.startAll();
       await scenario('3 brokers, one stopped and back', { brokers: cluster }, async ({ kafka: brokers }) => {

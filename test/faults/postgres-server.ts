@@ -37,7 +37,8 @@ export function createPostgresServer(port: number): PostgresServer {
   }
   const run = (command: string, args: string[]) => {
     const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
-    execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // From the server's own folder: the postgres user may not enter the working directory.
+    execFileSync(file, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   };
 
   run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
