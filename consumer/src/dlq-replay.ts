@@ -10,9 +10,9 @@ import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import { DLQ_HEADERS } from './dead-letter.js';
 
-export const REPLAYED_AT_HEADER = 'dlq.replayed-at';
+const REPLAYED_AT_HEADER = 'dlq.replayed-at';
 
-export function replayGroupId(config: ConsumerConfig): string {
+function replayGroupId(config: ConsumerConfig): string {
   return `${config.groupId}.dlq-replay`;
 }
 
