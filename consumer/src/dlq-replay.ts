@@ -102,7 +102,9 @@ function groupBySourceTopic(messages: KafkaMessage[], fallbackTopic: string): Ma
   const groups = new Map<string, KafkaMessage[]>();
   for (const message of messages) {
     const source = message.headers?.[DLQ_HEADERS.sourceTopic]?.toString() || fallbackTopic;
-    groups.set(source, [...(groups.get(source) ?? []), message]);
+    const group = groups.get(source);
+    if (group) group.push(message);
+    else groups.set(source, [message]);
   }
   return groups;
 }

@@ -47,7 +47,9 @@ export function groupByPartition(messages: readonly Message[], partitionCount: n
   const groups = new Map<number, Message[]>();
   for (const message of messages) {
     const partition = partitioner({ topic, partitionMetadata, message });
-    groups.set(partition, [...(groups.get(partition) ?? []), { ...message, partition }]);
+    const group = groups.get(partition);
+    if (group) group.push({ ...message, partition });
+    else groups.set(partition, [{ ...message, partition }]);
   }
   return groups;
 }
