@@ -17,7 +17,6 @@ import {
   toError,
   withRetry,
 } from '@user-actions/shared';
-import type { Consumer } from 'kafkajs';
 import { createBatchHandler, type LoaderCounter } from './batch.js';
 import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
@@ -110,15 +109,21 @@ export async function startLoader(
     });
   };
 
-  logGroupEvents(consumer, logger);
-  consumer.on(consumer.events.GROUP_JOIN, () => readiness.met('kafka'));
-  consumer.on(consumer.events.CRASH, ({ payload }) =>
-    readiness.unmetBecause('kafka', `Kafka consumer failed: ${payload.error.message}`),
-  );
-  // kafkajs gives up on some errors it calls permanent, such as no group coordinator while a broker is
-  // away for a while. Those that are transient for us start the consumer again from its committed offsets.
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const partitions = Object.values(payload.memberAssignment).flat();
+    logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
+    readiness.met('kafka');
+  });
+  // kafkajs restarts itself after most failures, but gives up on some it calls permanent, such as no
+  // group coordinator while a broker is away for a while. Those that are transient for us start the
+  // consumer again from its committed offsets.
   consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
-    if (restart || halt.signal.aborted) return;
+    readiness.unmetBecause('kafka', `Kafka consumer failed: ${error.message}`);
+    if (restart) {
+      logger.warn({ reason: error.message }, 'Kafka consumer failed; kafkajs restarts it');
+      return;
+    }
+    if (halt.signal.aborted) return;
     if (!isTransientKafkaError(error)) {
       fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { cause: error }));
       return;
@@ -148,14 +153,4 @@ export async function startLoader(
       return stopping;
     },
   };
-}
-
-function logGroupEvents(consumer: Consumer, logger: Logger): void {
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const partitions = Object.values(payload.memberAssignment).flat();
-    logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
-  });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (payload.restart) logger.warn({ reason: payload.error.message }, 'Kafka consumer failed; kafkajs restarts it');
-  });
 }
