@@ -22,16 +22,16 @@ export function loadDotenv(): void {
 }
 
 /**
- * Validates the environment against a daemon's schema. Any variable `X` may instead be given as `X_FILE`,
- * the path of a file holding the value (as Docker and Kubernetes secrets provide them).
+ * Validates the environment against a daemon's schema. Any variable `X` of the schema may instead be given
+ * as `X_FILE`, the path of a file holding the value (as Docker and Kubernetes secrets provide them).
  */
-export function parseEnv<Schema extends z.ZodType>(schema: Schema, env: Env, readFile = readSecretFile): z.output<Schema> {
+export function parseEnv<Schema extends z.ZodObject>(schema: Schema, env: Env, readFile = readSecretFile): z.output<Schema> {
   // An empty variable means "not set", as in docker-compose's `FOO=` or `FOO: ${FOO:-}`.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== '')) as Record<
     string,
     string
   >;
-  const fileProblems = resolveFileVariables(present, readFile);
+  const fileProblems = resolveFileVariables(present, new Set(Object.keys(schema.shape)), readFile);
   const result = schema.safeParse(present);
   const problems = result.success
     ? []
@@ -49,12 +49,19 @@ function readSecretFile(path: string): string {
   return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
 }
 
-/** Replaces each `X_FILE` by `X` read from that file, in place; returns the problems found. */
-function resolveFileVariables(env: Record<string, string>, readFile: (path: string) => string): string[] {
+/**
+ * Replaces each `X_FILE` by `X` read from that file, in place, for the daemon's own variables only: other
+ * programs' `*_FILE` variables (`SSL_CERT_FILE`, say) are none of its business. Returns the problems found.
+ */
+function resolveFileVariables(
+  env: Record<string, string>,
+  variables: ReadonlySet<string>,
+  readFile: (path: string) => string,
+): string[] {
   const problems: string[] = [];
   for (const [name, path] of Object.entries(env)) {
-    if (!name.endsWith('_FILE')) continue;
     const variable = name.slice(0, -'_FILE'.length);
+    if (!name.endsWith('_FILE') || !variables.has(variable)) continue;
     delete env[name];
     if (env[variable] !== undefined) {
       problems.push(`${name}: set together with ${variable}; set only one of them`);

@@ -48,6 +48,11 @@ describe('settings from files (Docker secrets)', () => {
     expect(parseEnv(schema, { KAFKA_TOPIC_FILE: '/run/secrets/topic' }, readFile).KAFKA_TOPIC).toBe('from-a-file');
   });
 
+  it("leaves other programs' *_FILE variables alone, readable or not", () => {
+    const env = { SSL_CERT_FILE: '/nowhere', TF_CLI_CONFIG_FILE: '/run/secrets/topic' };
+    expect(parseEnv(schema, env, readFile)).toEqual(parseEnv(schema, {}, readFile));
+  });
+
   it('reports a missing file and a variable set both ways, with the other problems', () => {
     let caught: ConfigError | undefined;
     try {
