@@ -1,8 +1,9 @@
 /**
  * One Kafka batch (the messages of one partition from one fetch) into PostgreSQL, exactly once:
- * decode → insert every valid row in one statement → dead-letter what cannot be stored → only then
+ * decode → insert every valid row in one transaction → dead-letter what cannot be stored → only then
  * commit the Kafka offset past the batch. A crash anywhere before the commit replays the batch, and the
- * unique event id turns the replay into a no-op.
+ * unique event id turns the replay into a no-op. While a batch is stored, the next one of the same
+ * partition is fetched and decoded (one batch ahead, no more), so Kafka and PostgreSQL work in parallel.
  */
 import {
   FatalError,
@@ -53,43 +54,84 @@ interface DecodedBatch {
 // kafkajs throttles heartbeats to its heartbeatInterval; this only has to be more frequent than that.
 const HEARTBEAT_EVERY_MS = 1_000;
 
-export function createBatchHandler(deps: BatchHandlerDeps) {
-  return async function handleBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
+export interface BatchPipeline {
+  /**
+   * kafkajs' `eachBatch`: decodes the batch and starts storing it, then returns once the partition's
+   * previous batch is committed, so that kafkajs fetches the next batch while this one is stored.
+   */
+  eachBatch(payload: EachBatchPayload): Promise<void>;
+  /** Resolves once every batch started is committed or abandoned (after the signal aborts). */
+  drain(): Promise<void>;
+}
 
-    const decoded = decodeBatch(payload);
-    countConsumed(decoded.rows, batch.messages.length, deps.metrics);
-    try {
-      const { inserted, refused } = await whileHeartbeating(payload, () =>
-        storeIsolatingBadRows(decoded.rows, (rows) => insertWithRetry(rows, payload, deps)),
-      );
-      const replayed = decoded.rows.length - inserted - refused.length;
-      deps.summary.add('stored', inserted);
-      deps.summary.add('replayed', replayed);
-      deps.metrics.stored.inc(inserted);
-      deps.metrics.replayed.inc(replayed);
-      for (const { index, reason } of refused) {
-        const message = decoded.sources[index] as KafkaMessage;
-        decoded.deadLetters.push({ topic: batch.topic, partition: batch.partition, message, stage: 'store', reason });
-      }
-      if (!passesGuard(batch.messages.length, decoded.deadLetters, deps)) return;
-      await sendDeadLetters(decoded.deadLetters, deps);
-    } catch (caught) {
-      const error = toError(caught);
-      if (isAbortError(error)) return;
-      deps.onFatal(classifyFailure(error, deps.maxOutageMs));
-      return;
-    }
+export function createBatchPipeline(deps: BatchHandlerDeps): BatchPipeline {
+  // Per partition, the store-and-commit of its newest batch; each batch waits for the one before it,
+  // so offsets are committed in order and only past stored rows.
+  const pending = new Map<string, Promise<void>>();
 
-    // After a rebalance another member owns the partition and will replay the batch (harmlessly).
-    if (payload.isStale()) return;
-    const lastOffset = batch.lastOffset();
-    payload.resolveOffset(lastOffset);
-    const nextOffset = BigInt(lastOffset) + 1n;
-    await deps.commitOffset(batch.topic, batch.partition, nextOffset.toString());
-    observeCommitted(decoded.rows, Number(BigInt(batch.highWatermark) - nextOffset), batch.partition, deps.metrics);
+  return {
+    async eachBatch(payload) {
+      const { batch } = payload;
+      if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
+      const decoded = decodeBatch(payload);
+      countConsumed(decoded.rows, batch.messages.length, deps.metrics);
+
+      const key = `${batch.topic}/${batch.partition}`;
+      const previous = pending.get(key) ?? Promise.resolve();
+      const current = previous.then(() => storeAndCommit(payload, decoded, deps));
+      pending.set(key, current);
+      void current.then(() => {
+        if (pending.get(key) === current) pending.delete(key);
+      });
+      // Only moves kafkajs' fetch position; the committed offset moves after the rows are stored.
+      payload.resolveOffset(batch.lastOffset());
+      await previous;
+    },
+    async drain() {
+      await Promise.all(pending.values());
+    },
   };
+}
+
+/** Never rejects: a failure either leaves the batch uncommitted (it is replayed) or is fatal. */
+async function storeAndCommit(payload: EachBatchPayload, decoded: DecodedBatch, deps: BatchHandlerDeps): Promise<void> {
+  const { batch } = payload;
+  if (deps.signal.aborted) return;
+  try {
+    const { inserted, refused } = await whileHeartbeating(payload, () =>
+      storeIsolatingBadRows(decoded.rows, (rows) => insertWithRetry(rows, payload, deps)),
+    );
+    const replayed = decoded.rows.length - inserted - refused.length;
+    deps.summary.add('stored', inserted);
+    deps.summary.add('replayed', replayed);
+    deps.metrics.stored.inc(inserted);
+    deps.metrics.replayed.inc(replayed);
+    for (const { index, reason } of refused) {
+      const message = decoded.sources[index] as KafkaMessage;
+      decoded.deadLetters.push({ topic: batch.topic, partition: batch.partition, message, stage: 'store', reason });
+    }
+    if (!passesGuard(batch.messages.length, decoded.deadLetters, deps)) return;
+    await sendDeadLetters(decoded.deadLetters, deps);
+  } catch (caught) {
+    const error = toError(caught);
+    if (!isAbortError(error)) deps.onFatal(classifyFailure(error, deps.maxOutageMs));
+    return;
+  }
+
+  // After a rebalance another member owns the partition and will replay the batch (harmlessly).
+  if (payload.isStale()) return;
+  const nextOffset = BigInt(batch.lastOffset()) + 1n;
+  try {
+    await deps.commitOffset(batch.topic, batch.partition, nextOffset.toString());
+  } catch (caught) {
+    // The rows are stored; whoever owns the partition next replays the batch as no-ops.
+    deps.logger.warn(
+      { partition: batch.partition, offset: nextOffset.toString(), reason: toError(caught).message },
+      'offset commit failed',
+    );
+    return;
+  }
+  observeCommitted(decoded.rows, Number(BigInt(batch.highWatermark) - nextOffset), batch.partition, deps.metrics);
 }
 
 function countConsumed(rows: readonly UserActionRow[], messages: number, metrics: LoaderMetrics): void {

@@ -1,9 +1,23 @@
 /** The PostgreSQL edge: a small connection pool, table creation, and the batch insert. */
+
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FatalError, isAbortError, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { toCopyText } from './copy-text.js';
 import type { UserActionRow } from './decode.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
-import { ADOPT_ORIGINAL_TABLE, CREATE_TABLE, INSERT_ROWS, LOCK_MIGRATION, TABLE, TABLE_COLUMNS } from './sql.js';
+import {
+  ADOPT_ORIGINAL_TABLE,
+  COPY_INTO_STAGING,
+  CREATE_STAGING,
+  CREATE_TABLE,
+  INSERT_FROM_STAGING,
+  LOCK_MIGRATION,
+  TABLE,
+  TABLE_COLUMNS,
+} from './sql.js';
 
 export type Pool = pg.Pool;
 
@@ -72,18 +86,24 @@ export async function checkTable(pool: Pool): Promise<MigrationOutcome> {
   return 'checked';
 }
 
-/** Stores the rows in one statement; returns how many were new (replayed events are skipped). */
+/** Stores the rows in one transaction; returns how many were new (replayed events are skipped). */
 export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const result = await pool.query(INSERT_ROWS, [
-    rows.map((row) => row.eventId),
-    rows.map((row) => row.userId),
-    rows.map((row) => row.action),
-    rows.map((row) => row.ipAddress),
-    rows.map((row) => row.device),
-    rows.map((row) => row.timestamp),
-  ]);
-  return result.rowCount ?? 0;
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(CREATE_STAGING);
+    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_INTO_STAGING)));
+    const result = await client.query(INSERT_FROM_STAGING);
+    await client.query('COMMIT');
+    client.release();
+    return result.rowCount ?? 0;
+  } catch (error) {
+    // A connection whose transaction failed is rolled back and closed rather than reused half-way.
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release(true);
+    throw error;
+  }
 }
 
 /**

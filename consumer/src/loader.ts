@@ -1,6 +1,6 @@
 /**
  * The consumer-group side of the loader: joins `KAFKA_GROUP_ID`, feeds each batch to the batch handler,
- * and stops in order (stop fetching → let the in-flight batch finish or abandon it → leave the group).
+ * and stops in order (stop fetching → let the batches being stored finish or abandon them → leave the group).
  */
 import {
   connectWithRetry,
@@ -17,7 +17,7 @@ import {
   toError,
   withRetry,
 } from '@user-actions/shared';
-import { createBatchHandler, type LoaderCounter } from './batch.js';
+import { createBatchPipeline, type LoaderCounter } from './batch.js';
 import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
@@ -31,6 +31,11 @@ export interface Loader {
 
 // Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
 const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+// Bigger batches mean fewer transactions and commits: 2 MiB (about 8,000 events) per partition gave
+// about 10% more events/s than kafkajs' 1 MiB. A fetch is capped at 12 MiB and the pipeline holds at
+// most two fetches, which bounds memory whatever the backlog (docs/benchmarks.md).
+const MAX_BYTES_PER_PARTITION = 2 * 1024 * 1024;
+const MAX_BYTES_PER_FETCH = 12 * 1024 * 1024;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
@@ -76,10 +81,12 @@ export async function startLoader(
     heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
     // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
     maxWaitTimeInMs: 1_000,
+    maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
+    maxBytes: MAX_BYTES_PER_FETCH,
   });
   const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
   const running = AbortSignal.any([signal, halt.signal]);
-  const eachBatch = createBatchHandler({
+  const pipeline = createBatchPipeline({
     logger,
     signal: running,
     insertRows: (rows) => insertRows(pool, rows),
@@ -105,7 +112,7 @@ export async function startLoader(
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-      eachBatch,
+      eachBatch: pipeline.eachBatch,
     });
   };
 
@@ -144,6 +151,8 @@ export async function startLoader(
         halt.abort();
         readiness.unmetBecause('kafka', 'stopping');
         try {
+          // Commits need the consumer: let the batches being stored finish first.
+          await pipeline.drain();
           await consumer.disconnect();
           await deadLetterProducer.disconnect();
         } finally {

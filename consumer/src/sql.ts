@@ -20,10 +20,28 @@ CREATE TABLE IF NOT EXISTS ${TABLE} (
 // Replicas starting together take turns, so that CREATE TABLE IF NOT EXISTS never races itself.
 export const LOCK_MIGRATION = `SELECT pg_advisory_xact_lock(hashtext('user-actions-pipeline:migrate'))`;
 
-/** One statement (so one implicit transaction) for a whole batch; a replayed event is skipped. */
-export const INSERT_ROWS = `
+/**
+ * A batch is stored in one transaction: COPY into a session-private staging table (no WAL, emptied at
+ * commit), then one INSERT … SELECT that skips replayed events. Measured about 30% faster than one
+ * `INSERT … SELECT * FROM unnest($1::uuid[], …)` with the same rows (docs/benchmarks.md).
+ */
+export const STAGING_TABLE = 'useractions_staging';
+
+export const CREATE_STAGING = `
+CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING_TABLE} (
+  event_id  UUID,
+  userid    UUID,
+  action    TEXT,
+  ipaddress TEXT,
+  device    TEXT,
+  timestamp TIMESTAMPTZ
+) ON COMMIT DELETE ROWS`;
+
+export const COPY_INTO_STAGING = `COPY ${STAGING_TABLE} (event_id, userid, action, ipaddress, device, timestamp) FROM STDIN`;
+
+export const INSERT_FROM_STAGING = `
 INSERT INTO ${TABLE} (event_id, userid, action, ipaddress, device, timestamp)
-SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+SELECT event_id, userid, action, ipaddress, device, timestamp FROM ${STAGING_TABLE}
 ON CONFLICT (event_id) DO NOTHING`;
 
 export const TABLE_COLUMNS = `
