@@ -1,5 +1,17 @@
-import { commonEnvShape, type Env, integerSchema, kafkaNameSchema, type LogLevel, parseEnv } from '@user-actions/shared';
+import { parseArgs } from 'node:util';
+import {
+  ConfigError,
+  commonEnvShape,
+  type Env,
+  integerSchema,
+  kafkaNameSchema,
+  type LogLevel,
+  parseEnv,
+} from '@user-actions/shared';
 import { z } from 'zod';
+
+export const COMPRESSIONS = ['none', 'gzip'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
 
 export const producerEnvSchema = z.object({
   ...commonEnvShape,
@@ -13,7 +25,17 @@ export const producerEnvSchema = z.object({
     .describe('Milliseconds between two events (fractions allowed); 0 = as fast as acknowledged'),
   PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
   LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
+  KAFKA_COMPRESSION: z
+    .enum(COMPRESSIONS, { error: `must be one of ${COMPRESSIONS.join(', ')}` })
+    .default('none')
+    .describe('Compression of the record batches sent to Kafka'),
 });
+
+/** Command-line options for load tests; each overrides its environment variable. */
+export const producerOptions = {
+  '--rate N': 'Events per second (overrides PRODUCER_INTERVAL_MS); 0 = as fast as acknowledged',
+  '--count N': 'Stop after N events (overrides PRODUCER_COUNT)',
+} as const;
 
 export interface ProducerConfig {
   brokers: string[];
@@ -27,9 +49,49 @@ export interface ProducerConfig {
   logLevel: LogLevel;
   summaryIntervalMs: number;
   metricsPort: number;
+  compression: Compression;
 }
 
-export function loadProducerConfig(env: Env): ProducerConfig {
+/** The settings from the environment, overridden by `--rate` and `--count`; every problem reported at once. */
+export function loadProducerConfig(env: Env, argv: readonly string[] = []): ProducerConfig {
+  const problems: string[] = [];
+  const options = parseOptions(argv, problems);
+  let fromEnv: ProducerConfig | undefined;
+  try {
+    fromEnv = configFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (fromEnv === undefined || problems.length > 0) throw new ConfigError(problems);
+  return { ...fromEnv, ...options };
+}
+
+function parseOptions(argv: readonly string[], problems: string[]): Partial<ProducerConfig> {
+  let values: { rate?: string | undefined; count?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: { rate: { type: 'string' }, count: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    problems.push(`command line: ${(error as Error).message.split('\n')[0]}`);
+    return {};
+  }
+  const options: Partial<ProducerConfig> = {};
+  if (values.rate !== undefined) {
+    const rate = Number(values.rate);
+    if (values.rate.trim() === '' || !Number.isFinite(rate) || rate < 0)
+      problems.push('--rate: must be a number of events per second, 0 or more');
+    else options.intervalMs = rate === 0 ? 0 : 1000 / rate;
+  }
+  if (values.count !== undefined) {
+    const count = Number(values.count);
+    if (!/^\d+$/.test(values.count) || !Number.isSafeInteger(count))
+      problems.push('--count: must be a whole number of events, 0 or more');
+    else options.count = count;
+  }
+  return options;
+}
+
+function configFromEnv(env: Env): ProducerConfig {
   const parsed = parseEnv(producerEnvSchema, env);
   return {
     brokers: parsed.KAFKA_BROKERS,
@@ -41,5 +103,6 @@ export function loadProducerConfig(env: Env): ProducerConfig {
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
     metricsPort: parsed.METRICS_PORT,
+    compression: parsed.KAFKA_COMPRESSION,
   };
 }

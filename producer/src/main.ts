@@ -14,7 +14,7 @@ import {
   startSummaryLog,
   type UserActionEvent,
 } from '@user-actions/shared';
-import { loadProducerConfig, producerEnvSchema } from './config.js';
+import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
 import { generateEvent } from './generate.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
@@ -24,10 +24,15 @@ import { type Publisher, startPublisher } from './publisher.js';
 const PER_EVENT_LOG_MIN_INTERVAL_MS = 100;
 
 exitWithHelpIfAsked(
-  formatHelp('producer', 'Sends simulated user-action events to Kafka, one every PRODUCER_INTERVAL_MS.', producerEnvSchema.shape),
+  formatHelp(
+    'producer',
+    'Sends simulated user-action events to Kafka, one every PRODUCER_INTERVAL_MS.',
+    producerEnvSchema.shape,
+    producerOptions,
+  ),
 );
 loadDotenv();
-const config = loadConfigOrExit('producer', loadProducerConfig);
+const config = loadConfigOrExit('producer', (env) => loadProducerConfig(env, process.argv.slice(2)));
 const logger = createLogger({ name: 'producer', level: config.logLevel });
 
 runDaemon(

@@ -33,7 +33,10 @@ export async function startPublisher(
     await admin.disconnect();
   }
 
-  const producer = createReliableProducer(kafka, logger, hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {});
+  const producer = createReliableProducer(kafka, logger, {
+    compression: config.compression,
+    ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
+  });
   await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal });
   logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 

@@ -9,14 +9,23 @@ function defaultOf(schema: z.ZodType): string {
   return ` (default: ${Array.isArray(value) ? value.join(',') : String(value)})`;
 }
 
-export function formatHelp(command: string, summary: string, shape: Record<string, z.ZodType>): string {
+export function formatHelp(
+  command: string,
+  summary: string,
+  shape: Record<string, z.ZodType>,
+  options: Record<string, string> = {},
+): string {
   const rows = Object.entries(shape).map(([name, schema]) => [name, schema.description ?? '', defaultOf(schema)] as const);
-  const width = Math.max(...rows.map(([name]) => name.length));
+  const flags = Object.entries(options);
+  const width = Math.max(...rows.map(([name]) => name.length), ...flags.map(([flag]) => flag.length));
   return [
-    `Usage: ${command} [--help]`,
+    `Usage: ${command} ${flags.map(([flag]) => `[${flag}] `).join('')}[--help]`,
     '',
     summary,
     '',
+    ...(flags.length > 0
+      ? ['Options:', '', ...flags.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`), '']
+      : []),
     'Settings, from the environment or a .env file in the working directory:',
     '',
     ...rows.map(([name, description, fallback]) => `  ${name.padEnd(width)}  ${description}${fallback}`),

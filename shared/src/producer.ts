@@ -12,7 +12,15 @@
  *   producer is then replaced by a new one (a new producer id) and the send repeated; messages that had
  *   been written already are written twice, which the consumer's event ids absorb.
  */
-import { type Admin, type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
+import {
+  type Admin,
+  CompressionTypes,
+  type Kafka,
+  type Message,
+  Partitioners,
+  type Producer,
+  type RecordMetadata,
+} from 'kafkajs';
 import { isTransientKafkaError } from './kafka.js';
 import type { Logger } from './logger.js';
 import { logRetries, withRetry } from './retry.js';
@@ -57,8 +65,9 @@ export function groupByPartition(messages: readonly Message[], partitionCount: n
 export function createReliableProducer(
   kafka: Kafka,
   logger: Logger,
-  { onRetry }: { onRetry?: (error: Error) => void } = {},
+  { onRetry, compression = 'none' }: { onRetry?: (error: Error) => void; compression?: 'none' | 'gzip' } = {},
 ): ReliableProducer {
+  const codec = compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   const create = (): Producer => kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   let producer = create();
   const admin: Admin = kafka.admin();
@@ -87,7 +96,7 @@ export function createReliableProducer(
     return withRetry(
       async () => {
         try {
-          return await producer.send({ topic, acks: -1, messages });
+          return await producer.send({ topic, acks: -1, messages, compression: codec });
         } catch (error) {
           if (needsNewProducerId(error)) await replace((error as Error).message);
           throw error;

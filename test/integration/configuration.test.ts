@@ -25,4 +25,5 @@ it.each([
   const help = daemon.text.join('\n');
   for (const variable of Object.keys(schema.shape)) expect(help).toContain(`  ${variable} `);
   expect(help).toMatch(/KAFKA_BROKERS +Kafka brokers, comma-separated host:port \(default: localhost:9092\)/);
+  if (name === 'producer') expect(help).toMatch(/--rate N +Events per second[\s\S]*--count N +Stop after N events/);
 });

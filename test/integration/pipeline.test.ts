@@ -51,4 +51,22 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     const messages = await readTopic(world.kafka, world.admin, world.topic);
     expect(new Set(messages.map((message) => message.partition)).size).toBeGreaterThan(1);
   });
+
+  it('in load mode (--rate 0 --count N, gzip batches) stores exactly N events once', async () => {
+    const world = await createWorld();
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '500', KAFKA_COMPRESSION: 'gzip' }, [
+      '--rate',
+      '0',
+      '--count',
+      '5000',
+    ]);
+    expect((await producer.exited).code).toBe(0);
+
+    const consumer = spawnDaemon('consumer', world.env);
+    await waitFor(world.rowCount, (count) => count >= 5000, { what: '5000 rows' });
+    expect(await waitUntilStable(world.rowCount)).toBe(5000);
+    const distinct = await world.db.query<{ n: string }>('SELECT count(DISTINCT event_id) AS n FROM useractions');
+    expect(Number(distinct.rows[0]?.n)).toBe(5000);
+    expect((await consumer.stop()).code).toBe(0);
+  });
 });

@@ -1,0 +1,39 @@
+import { ConfigError } from '@user-actions/shared';
+import { describe, expect, it } from 'vitest';
+import { loadProducerConfig } from '../src/config.js';
+
+function problemsOf(load: () => unknown): readonly string[] {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('producer configuration', () => {
+  it('keeps the original pace of one event every 500 ms, forever, uncompressed', () => {
+    expect(loadProducerConfig({})).toMatchObject({ intervalMs: 500, count: 0, compression: 'none' });
+  });
+
+  it('lets --rate and --count override the environment for load tests', () => {
+    const env = { PRODUCER_INTERVAL_MS: '500', PRODUCER_COUNT: '10' };
+    expect(loadProducerConfig(env, ['--rate', '5000', '--count', '1000000'])).toMatchObject({
+      intervalMs: 0.2,
+      count: 1_000_000,
+    });
+    expect(loadProducerConfig(env, ['--rate=0'])).toMatchObject({ intervalMs: 0, count: 10 });
+  });
+
+  it('reports bad options together with bad variables', () => {
+    expect(problemsOf(() => loadProducerConfig({ KAFKA_COMPRESSION: 'brotli' }, ['--rate', 'fast', '--count', '1.5']))).toEqual([
+      '--rate: must be a number of events per second, 0 or more',
+      '--count: must be a whole number of events, 0 or more',
+      expect.stringMatching(/^KAFKA_COMPRESSION: must be one of none, gzip/),
+    ]);
+    expect(problemsOf(() => loadProducerConfig({}, ['--ratee', '5']))).toEqual([
+      expect.stringMatching(/^command line: Unknown option '--ratee'/),
+    ]);
+  });
+});
