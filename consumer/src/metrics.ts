@@ -56,7 +56,7 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
     eventDelaySeconds: new Histogram({
       name: 'user_actions_event_delay_seconds',
       help: "From an event's Timestamp to the commit of its batch",
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     }),
     lag: new Gauge({
