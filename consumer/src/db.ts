@@ -49,6 +49,9 @@ export type MigrationOutcome = 'created' | 'adopted' | 'up to date' | 'checked';
  */
 export async function migrate(pool: Pool): Promise<MigrationOutcome> {
   const client = await pool.connect();
+  // A connection that drops mid-transaction is reported by the statement it fails; without a listener
+  // the client's own 'error' event would end the process.
+  client.on('error', ignoreClientError);
   try {
     await client.query('BEGIN');
     await client.query(LOCK_MIGRATION);
@@ -90,21 +93,28 @@ export async function checkTable(pool: Pool): Promise<MigrationOutcome> {
 export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const client = await pool.connect();
+  // A connection that drops mid-transaction is reported by the statement it fails; without a listener
+  // the client's own 'error' event would end the process.
+  client.on('error', ignoreClientError);
   try {
     await client.query('BEGIN');
     await client.query(CREATE_STAGING);
     await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_INTO_STAGING)));
     const result = await client.query(INSERT_FROM_STAGING);
     await client.query('COMMIT');
+    client.off('error', ignoreClientError);
     client.release();
     return result.rowCount ?? 0;
   } catch (error) {
     // A connection whose transaction failed is rolled back and closed rather than reused half-way.
     await client.query('ROLLBACK').catch(() => undefined);
+    client.off('error', ignoreClientError);
     client.release(true);
     throw error;
   }
 }
+
+function ignoreClientError(): void {}
 
 /**
  * Creates the table (or with `autoMigrate` false only checks it), waiting with backoff while PostgreSQL
