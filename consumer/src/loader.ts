@@ -31,11 +31,11 @@ export interface Loader {
 
 // Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
 const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
-// Bigger batches mean fewer transactions and commits: 2 MiB (about 8,000 events) per partition gave
-// about 10% more events/s than kafkajs' 1 MiB. A fetch is capped at 12 MiB and the pipeline holds at
-// most two fetches, which bounds memory whatever the backlog (docs/benchmarks.md).
-const MAX_BYTES_PER_PARTITION = 2 * 1024 * 1024;
-const MAX_BYTES_PER_FETCH = 12 * 1024 * 1024;
+// With the next batch fetched while one is stored, 1 MiB per partition (about 4,000 events) drains a
+// backlog as fast as 2 MiB did, and keeps the consumer's memory well under 250 MB: a fetch is capped at
+// 6 MiB and the pipeline holds at most two, whatever the backlog (docs/benchmarks.md).
+const MAX_BYTES_PER_PARTITION = 1024 * 1024;
+const MAX_BYTES_PER_FETCH = 6 * 1024 * 1024;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
