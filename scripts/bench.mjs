@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
+import { DAEMON_NODE_FLAGS } from './daemon-flags.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -81,7 +82,7 @@ function baseEnv(topic, groupId) {
  * @param {'producer' | 'consumer'} name @param {NodeJS.ProcessEnv} env @param {string[]} args @param {string} log
  */
 function startDaemon(name, env, args, log) {
-  const child = spawn(process.execPath, [join(repo, name, 'dist/main.js'), ...args], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS[name], join(repo, name, 'dist/main.js'), ...args], {
     env: { ...env, METRICS_PORT: String(PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,6 +4,7 @@
 // The broker is stopped on exit only if this script started it.
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from './daemon-flags.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const kafkaScript = `${repo}scripts/kafka.sh`;
@@ -25,11 +26,16 @@ if (!brokerWasRunning && !kafka('start')) process.exit(1);
 const env = { ...process.env, KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${port}` };
 // Each daemon its own metrics port: the consumer on METRICS_PORT (9464), the producer on the next one.
 const metricsPort = Number(process.env.METRICS_PORT ?? 9464);
-const daemons = [
+/** @type {['consumer' | 'producer', number][]} */
+const ports = [
   ['consumer', metricsPort],
   ['producer', metricsPort + 1],
-].map(([name, port]) =>
-  spawn(process.execPath, [`${repo}${name}/dist/main.js`], { env: { ...env, METRICS_PORT: String(port) }, stdio: 'inherit' }),
+];
+const daemons = ports.map(([name, port]) =>
+  spawn(process.execPath, [...DAEMON_NODE_FLAGS[name], `${repo}${name}/dist/main.js`], {
+    env: { ...env, METRICS_PORT: String(port) },
+    stdio: 'inherit',
+  }),
 );
 const exits = daemons.map((child) => new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1))));
 

@@ -39,7 +39,7 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
   }
   if (pending.size === 0) return 0;
 
-  const producer = createReliableProducer(kafka, logger);
+  const producer = createReliableProducer({ brokers: config.brokers, clientId: `${config.clientId}-dlq-replay`, logger });
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   await producer.connect();
   await consumer.connect();

@@ -70,7 +70,7 @@ export async function startLoader(
     await admin.disconnect();
   }
 
-  const deadLetterProducer = createReliableProducer(kafka, logger);
+  const deadLetterProducer = createReliableProducer({ brokers: config.brokers, clientId: config.clientId, logger });
   await connectWithRetry(() => deadLetterProducer.connect(), { brokers: config.brokers, logger, signal });
 
   const consumer = kafka.consumer({

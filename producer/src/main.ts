@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 /** The producer daemon: wires configuration, logging, the event generator, the pacer and Kafka together. */
 import {
   createLogger,

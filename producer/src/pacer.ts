@@ -21,7 +21,11 @@ export interface PacerOptions {
 // to it: 1,500 events of up to about 600 bytes do.
 const MAX_EVENTS_PER_SEND = 1_500;
 
-/** Runs until `count` events are sent or the signal aborts; the send in flight always completes. */
+/**
+ * Runs until `count` events are sent or the signal aborts; the send in flight always completes. The
+ * next events are generated while the previous send is in flight, but sends never overlap, so that
+ * each user's events reach their partition in order.
+ */
 export async function runPacer(options: PacerOptions): Promise<number> {
   const {
     intervalMs,
@@ -33,22 +37,30 @@ export async function runPacer(options: PacerOptions): Promise<number> {
     now = performance.now.bind(performance),
   } = options;
   const startedAt = now();
+  let generated = 0;
   let sent = 0;
-  while (!signal.aborted && (count === 0 || sent < count)) {
-    const due = intervalMs === 0 ? maxEventsPerSend : Math.floor((now() - startedAt) / intervalMs) + 1 - sent;
+  let inFlight: Promise<void> = Promise.resolve();
+  while (!signal.aborted && (count === 0 || generated < count)) {
+    const due = intervalMs === 0 ? maxEventsPerSend : Math.floor((now() - startedAt) / intervalMs) + 1 - generated;
     if (due <= 0) {
       try {
-        await sleep(startedAt + sent * intervalMs - now(), signal);
+        await sleep(startedAt + generated * intervalMs - now(), signal);
       } catch (error) {
         if (isAbortError(error)) break;
         throw error;
       }
       continue;
     }
-    const remaining = count === 0 ? Number.POSITIVE_INFINITY : count - sent;
+    const remaining = count === 0 ? Number.POSITIVE_INFINITY : count - generated;
     const events = Array.from({ length: Math.min(due, maxEventsPerSend, remaining) }, generate);
-    await send(events);
-    sent += events.length;
+    generated += events.length;
+    await inFlight;
+    inFlight = send(events).then(() => {
+      sent += events.length;
+    });
+    // A failure surfaces at the next await of inFlight, not as an unhandled rejection meanwhile.
+    inFlight.catch(() => undefined);
   }
+  await inFlight;
   return sent;
 }

@@ -33,7 +33,10 @@ export async function startPublisher(
     await admin.disconnect();
   }
 
-  const producer = createReliableProducer(kafka, logger, {
+  const producer = createReliableProducer({
+    brokers: config.brokers,
+    clientId: config.clientId,
+    logger,
     compression: config.compression,
     ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
   });

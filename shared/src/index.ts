@@ -12,10 +12,17 @@ export {
 export { EXIT_CODES, exitWithHelpIfAsked, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
 export { FatalError, isAbortError, toError } from './errors.js';
 export { formatHelp } from './help.js';
-export { connectWithRetry, createKafka, ensureTopic, isTransientKafkaError, type TopicSpec } from './kafka.js';
+export {
+  connectWithRetry,
+  createKafka,
+  ensureTopic,
+  isTransientKafkaError,
+  type KafkaMessageOut,
+  type TopicSpec,
+} from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';
-export { createReliableProducer, groupByPartition, needsNewProducerId, type ReliableProducer } from './producer.js';
+export { createReliableProducer, needsNewProducerId, partitionFor, type ReliableProducer } from './producer.js';
 export { backoffDelayMs, logRetries, type RetryOptions, sleep, withRetry } from './retry.js';
 export {
   ACTIONS,

@@ -43,11 +43,57 @@ const FATAL_KAFKA_ERRORS = new Set([
   'POLICY_VIOLATION',
 ]);
 
+/** A message to produce, in kafkajs' shape (which the consumer's dead letters already have). */
+export interface KafkaMessageOut {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+interface PlatformaticError extends Error {
+  code: string;
+  apiId?: string;
+  canRetry?: boolean;
+  hasStaleMetadata?: boolean;
+  errors?: unknown[];
+}
+
+function isPlatformaticError(error: unknown): error is PlatformaticError {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('PLT_KFK_');
+}
+
+/** The Kafka protocol error names (`NOT_LEADER_OR_FOLLOWER`, ...) anywhere inside a producer error. */
+export function platformaticErrorIds(error: unknown): string[] {
+  if (!isPlatformaticError(error)) return error instanceof Error && error.cause ? platformaticErrorIds(error.cause) : [];
+  const inner = [...(error.errors ?? []), ...(error.cause ? [error.cause] : [])];
+  return [...(error.apiId ? [error.apiId] : []), ...inner.flatMap((nested) => platformaticErrorIds(nested))];
+}
+
+/** Producer errors (@platformatic/kafka): network trouble and leader moves pass, refusals do not. */
+function isTransientProducerError(error: PlatformaticError): boolean {
+  switch (error.code) {
+    case 'PLT_KFK_NETWORK':
+    case 'PLT_KFK_TIMEOUT':
+      return true;
+    case 'PLT_KFK_PROTOCOL':
+      return !FATAL_KAFKA_ERRORS.has(error.apiId ?? '') && (error.canRetry === true || error.hasStaleMetadata === true);
+    case 'PLT_KFK_MULTIPLE':
+    case 'PLT_KFK_RESPONSE': {
+      const inner = (error.errors ?? []).filter((nested): nested is Error => nested instanceof Error);
+      return inner.length > 0 && inner.every((nested) => isTransientKafkaError(nested));
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * Transient: the broker is away, restarting or electing a leader. Fatal: credentials or permissions,
  * or a request the cluster will never accept. Errors that are not Kafka's are never retried here.
  */
 export function isTransientKafkaError(error: Error): boolean {
+  if (isPlatformaticError(error)) return isTransientProducerError(error);
   let isKafkaError = false;
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     if (current.name === 'KafkaJSSASLAuthenticationError') return false;
@@ -70,7 +116,11 @@ export async function connectWithRetry(
       onRetry: logRetries(logger, 'waiting for Kafka', { brokers }),
     });
   } catch (error) {
-    if (error instanceof Error && !isTransientKafkaError(error) && error.name.startsWith('KafkaJS')) {
+    if (
+      error instanceof Error &&
+      !isTransientKafkaError(error) &&
+      (error.name.startsWith('KafkaJS') || isPlatformaticError(error))
+    ) {
       throw new FatalError(`Kafka refused the connection: ${error.message}`, { cause: error });
     }
     throw error;

@@ -1,20 +1,42 @@
+import { MultipleErrors, NetworkError, ProtocolError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { groupByPartition, needsNewProducerId } from '../src/producer.js';
+import { isTransientKafkaError } from '../src/kafka.js';
+import { needsNewProducerId, partitionFor } from '../src/producer.js';
 
-const protocolError = (type: string) => Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+const responseError = (...ids: string[]) =>
+  new MultipleErrors(
+    'Producing messages failed.',
+    ids.map((id) => new ProtocolError(id)),
+  );
 
 describe('recognising a producer that needs a new producer id', () => {
-  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])('%s does', (type) => {
-    expect(needsNewProducerId(protocolError(type))).toBe(true);
+  it.each(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])('%s does', (id) => {
+    expect(needsNewProducerId(new ProtocolError(id))).toBe(true);
   });
 
-  it('also when kafkajs wraps it after its own retries', () => {
-    const wrapped = new Error('retries exhausted', { cause: protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER') });
-    expect(needsNewProducerId(wrapped)).toBe(true);
+  it('also inside the errors of a send to several brokers, after the client retried', () => {
+    const nested = new MultipleErrors('Produce failed 4 times.', [
+      responseError('NOT_LEADER_OR_FOLLOWER', 'OUT_OF_ORDER_SEQUENCE_NUMBER'),
+    ]);
+    expect(needsNewProducerId(nested)).toBe(true);
   });
 
-  it.each(['NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT'])('%s does not', (type) => {
-    expect(needsNewProducerId(protocolError(type))).toBe(false);
+  it.each(['NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT'])('%s does not', (id) => {
+    expect(needsNewProducerId(responseError(id))).toBe(false);
+  });
+});
+
+describe('classifying producer errors', () => {
+  it('waits out an unreachable broker and a leader election', () => {
+    expect(
+      isTransientKafkaError(new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection error')])),
+    ).toBe(true);
+    expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE'))).toBe(true);
+  });
+
+  it('stops on refused credentials or permissions', () => {
+    expect(isTransientKafkaError(responseError('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
+    expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'CLUSTER_AUTHORIZATION_FAILED'))).toBe(false);
   });
 });
 
@@ -22,19 +44,6 @@ describe('assigning partitions the way Kafka does', () => {
   it('puts each key on the partition the Java client picks for it', () => {
     // Computed with Kafka 3.9.1's own Utils.murmur2 for 6 partitions.
     const javaPartitions = { 'user-a': 1, 'user-b': 4, 'user-c': 2, '550e8400-e29b-41d4-a716-446655440000': 5 };
-    const messages = Object.keys(javaPartitions).flatMap((key) => [
-      { key, value: '1' },
-      { key, value: '2' },
-    ]);
-    const groups = groupByPartition(messages, 6);
-    for (const [key, partition] of Object.entries(javaPartitions)) {
-      expect(groups.get(partition)?.filter((message) => message.key === key)).toHaveLength(2);
-    }
-  });
-
-  it('keeps the order of messages within a partition', () => {
-    const messages = Array.from({ length: 20 }, (_, index) => ({ key: 'same-user', value: String(index) }));
-    const [group] = groupByPartition(messages, 6).values();
-    expect(group?.map((message) => message.value)).toEqual(messages.map((message) => message.value));
+    for (const [key, partition] of Object.entries(javaPartitions)) expect(partitionFor(key, 6)).toBe(partition);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { partitionFor } from '../../shared/src/producer.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
@@ -50,6 +51,8 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     expect(metadata.topics[0]?.partitions).toHaveLength(6);
     const messages = await readTopic(world.kafka, world.admin, world.topic);
     expect(new Set(messages.map((message) => message.partition)).size).toBeGreaterThan(1);
+    // Kafka's own partitioner: the Java client would put each user's events on the same partition.
+    for (const message of messages) expect(message.partition).toBe(partitionFor(message.key ?? '', 6));
   });
 
   it('in load mode (--rate 0 --count N, gzip batches) stores exactly N events once', async () => {
