@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick]`: the pipeline's speed on this machine, on a real Kafka broker (started
+// `npm run bench [-- --quick] [-- --save]`: the pipeline's speed on this machine, on a real Kafka broker (started
 // here on its own port) and the PostgreSQL of DATABASE_URL, with the daemons as users run them.
 //
 // Phases, each on its own topic and consumer group, all rows in one table:
@@ -10,9 +10,10 @@
 //   baseline  the original system's loader: one connection and one INSERT a message → baseline_eps
 //   ceiling   PostgreSQL's server-side COPY of the catch-up rows into a copy of the table → copy_ceiling_eps
 // Every phase checks that each event is stored exactly once. The run ends with a table, one JSON line,
-// and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg).
+// and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg); --save also
+// copies the results and charts into docs/benchmarks/, which docs/benchmarks.md shows.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +24,7 @@ import { DAEMON_NODE_FLAGS } from './daemon-flags.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
+const save = process.argv.includes('--save');
 const SIZES = quick
   ? { backlog: 200_000, sustained: 200_000, latencySeconds: 10, idleSeconds: 10, baselineSeconds: 5 }
   : { backlog: 1_000_000, sustained: 1_000_000, latencySeconds: 30, idleSeconds: 20, baselineSeconds: 15 };
@@ -241,25 +243,31 @@ async function producerPhase() {
   return eps;
 }
 
-/** @param {pg.Client} db */
-async function catchUpPhase(db) {
-  say(`catch-up: one consumer drains the backlog of ${SIZES.backlog.toLocaleString('en')} events`);
-  const consumer = startDaemon('consumer', baseEnv('bench-backlog', 'bench-catchup'), [], 'consumer-catchup');
-  await scrapeWhenUp(PORTS.consumer);
+/** The consumer's stored-events rate until `total`, and its highest resident memory meanwhile. */
+async function followStored(/** @type {string} */ phase, /** @type {number} */ total) {
   let maxRss = 0;
   const { eps } = await followCounter({
-    phase: 'catch-up',
+    phase,
     port: PORTS.consumer,
     metric: 'user_actions_events_stored_total',
-    done: async (value) => value >= SIZES.backlog,
+    done: async (value) => value >= total,
     extra: (sample) => {
       maxRss = Math.max(maxRss, sample.rss);
       return `  RSS ${Math.round(sample.rss / 2 ** 20)} MB`;
     },
   });
+  return { eps, rssMb: maxRss / 2 ** 20 };
+}
+
+/** @param {pg.Client} db */
+async function catchUpPhase(db) {
+  say(`catch-up: one consumer drains the backlog of ${SIZES.backlog.toLocaleString('en')} events`);
+  const consumer = startDaemon('consumer', baseEnv('bench-backlog', 'bench-catchup'), [], 'consumer-catchup');
+  await scrapeWhenUp(PORTS.consumer);
+  const stored = await followStored('catch-up', SIZES.backlog);
   await consumer.stop();
   await expectRows(db, SIZES.backlog, 'catch-up');
-  return { eps, rssMb: maxRss / 2 ** 20 };
+  return stored;
 }
 
 /** @param {pg.Client} db @param {number} before */
@@ -273,21 +281,11 @@ async function sustainedPhase(db, before) {
     ['--rate', '0', '--count', String(SIZES.sustained)],
     'producer-sustained',
   );
-  let maxRss = 0;
-  const { eps } = await followCounter({
-    phase: 'sustained',
-    port: PORTS.consumer,
-    metric: 'user_actions_events_stored_total',
-    done: async (value) => value >= SIZES.sustained,
-    extra: (sample) => {
-      maxRss = Math.max(maxRss, sample.rss);
-      return `  RSS ${Math.round(sample.rss / 2 ** 20)} MB`;
-    },
-  });
+  const stored = await followStored('sustained', SIZES.sustained);
   await producer.stop();
   await consumer.stop();
   await expectRows(db, before + SIZES.sustained, 'sustained');
-  return { eps, rssMb: maxRss / 2 ** 20 };
+  return stored;
 }
 
 /** @param {pg.Client} db @param {number} before @param {number} rate @param {number} seconds @param {string} label */
@@ -502,6 +500,11 @@ async function main() {
     };
     writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ machine: machine(), results, timeline }, null, 2)}\n`);
     await writeCharts(busy);
+    if (save) {
+      const docs = join(repo, 'docs', 'benchmarks');
+      mkdirSync(docs, { recursive: true });
+      for (const file of ['results.json', 'throughput.svg', 'latency.svg']) copyFileSync(join(outDir, file), join(docs, file));
+    }
     printTable(results);
     say(JSON.stringify(results));
   } finally {

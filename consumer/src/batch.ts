@@ -9,6 +9,7 @@ import {
   FatalError,
   isAbortError,
   isTransientKafkaError,
+  type KafkaMessageOut,
   type Logger,
   logRetries,
   type Readiness,
@@ -16,7 +17,7 @@ import {
   toError,
   withRetry,
 } from '@user-actions/shared';
-import type { EachBatchPayload, KafkaMessage, Message } from 'kafkajs';
+import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { type DeadLetter, toDeadLetterMessage } from './dead-letter.js';
 import type { DeadLetterGuard } from './dead-letter-guard.js';
 import { decodeMessage, type UserActionRow } from './decode.js';
@@ -32,7 +33,7 @@ export interface BatchHandlerDeps {
   signal: AbortSignal;
   insertRows: (rows: readonly UserActionRow[]) => Promise<number>;
   /** Resolves once the broker has acknowledged every message, retrying until the signal aborts. */
-  sendDeadLetters: (messages: Message[], signal: AbortSignal) => Promise<void>;
+  sendDeadLetters: (messages: KafkaMessageOut[], signal: AbortSignal) => Promise<void>;
   commitOffset: (topic: string, partition: number, nextOffset: string) => Promise<void>;
   guard: DeadLetterGuard;
   /** Give up (fatally) when PostgreSQL stays unreachable this long; 0 waits forever. */

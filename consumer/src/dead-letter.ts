@@ -4,7 +4,8 @@
  * say why and where they came from. Nothing is dropped silently, and `npm run dlq:replay` can send them
  * back through the pipeline after a fix.
  */
-import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessageOut } from '@user-actions/shared';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 
 export const DLQ_HEADERS = {
   error: 'dlq.error',
@@ -52,7 +53,7 @@ export function originOf(position: KafkaPosition, headers: IHeaders | undefined)
   return { topic, partition: Number(partition), offset };
 }
 
-export function toDeadLetterMessage(deadLetter: DeadLetter, now: Date = new Date()): Message {
+export function toDeadLetterMessage(deadLetter: DeadLetter, now: Date = new Date()): KafkaMessageOut {
   const { message } = deadLetter;
   const origin = originOf({ topic: deadLetter.topic, partition: deadLetter.partition, offset: message.offset }, message.headers);
   return {
