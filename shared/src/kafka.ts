@@ -70,6 +70,17 @@ export function platformaticErrorIds(error: unknown): string[] {
   return [...(error.apiId ? [error.apiId] : []), ...inner.flatMap((nested) => platformaticErrorIds(nested))];
 }
 
+/**
+ * @platformatic/kafka 1.35 cannot read some Produce responses that carry an error while a partition
+ * leader moves ("Out of bounds"; found by fault scenarios 3 and 9). Whether the broker wrote the batch
+ * is then unknown, so the send is repeated: the idempotent producer or the consumer's event ids make a
+ * second copy harmless.
+ */
+function isUnreadableResponse(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'OUT_OF_BOUNDS' || code === 'PLT_KFK_OUT_OF_BOUNDS';
+}
+
 /** Producer errors (@platformatic/kafka): network trouble and leader moves pass, refusals do not. */
 function isTransientProducerError(error: PlatformaticError): boolean {
   switch (error.code) {
@@ -93,6 +104,7 @@ function isTransientProducerError(error: PlatformaticError): boolean {
  * or a request the cluster will never accept. Errors that are not Kafka's are never retried here.
  */
 export function isTransientKafkaError(error: Error): boolean {
+  if (isUnreadableResponse(error)) return true;
   if (isPlatformaticError(error)) return isTransientProducerError(error);
   let isKafkaError = false;
   for (let current: unknown = error; current instanceof Error; current = current.cause) {

@@ -34,6 +34,13 @@ describe('classifying producer errors', () => {
     expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE'))).toBe(true);
   });
 
+  it('repeats a send whose answer the client could not read (a leader moving)', () => {
+    const unreadable = Object.assign(new Error('Out of bounds.'), { code: 'OUT_OF_BOUNDS' });
+    expect(
+      isTransientKafkaError(new MultipleErrors('produce failed 4 times.', [unreadable, new NetworkError('Connection error')])),
+    ).toBe(true);
+  });
+
   it('stops on refused credentials or permissions', () => {
     expect(isTransientKafkaError(responseError('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
     expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'CLUSTER_AUTHORIZATION_FAILED'))).toBe(false);

@@ -78,7 +78,12 @@ export async function runScenario(
       throw new Error(`the producer did not finish within ${CATCH_UP_TIMEOUT_MS} ms after the fault`);
     }),
   ]);
-  if (producerExit.code !== 0) throw new Error(`the producer exited with ${producerExit.code}: ${producer.text.join('\n')}`);
+  if (producerExit.code !== 0) {
+    const errors = producer.logs
+      .filter((line) => line.level >= 50)
+      .map((line) => `${line.msg} ${JSON.stringify(line.reason ?? line.err ?? '')}`);
+    throw new Error(`the producer exited with ${producerExit.code}: ${errors.join('; ') || producer.text.join('\n')}`);
+  }
   if (fleet.running.length === 0) fleet.start();
   await Promise.race([waitForCatchUp(world), failOnUnexpectedExit(fleet)]);
   const recoverySeconds = (Date.now() - faultEndedAt) / 1000;
