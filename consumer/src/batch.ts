@@ -6,6 +6,7 @@
  * partition is fetched and decoded (one batch ahead, no more), so Kafka and PostgreSQL work in parallel.
  */
 import {
+  countBy,
   FatalError,
   isAbortError,
   isTransientKafkaError,
@@ -137,9 +138,7 @@ async function storeAndCommit(payload: EachBatchPayload, decoded: DecodedBatch, 
 
 function countConsumed(rows: readonly UserActionRow[], messages: number, metrics: LoaderMetrics): void {
   metrics.batchSize.observe(messages);
-  const perAction = new Map<string, number>();
-  for (const row of rows) perAction.set(row.action, (perAction.get(row.action) ?? 0) + 1);
-  for (const [action, count] of perAction) metrics.consumed.inc({ action }, count);
+  for (const [action, count] of countBy(rows, (row) => row.action)) metrics.consumed.inc({ action }, count);
 }
 
 function observeCommitted(rows: readonly UserActionRow[], lag: number, partition: number, metrics: LoaderMetrics): void {

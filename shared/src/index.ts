@@ -9,6 +9,7 @@ export {
   loadDotenv,
   parseEnv,
 } from './config.js';
+export { countBy } from './count-by.js';
 export { EXIT_CODES, exitWithHelpIfAsked, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
 export { FatalError, isAbortError, toError } from './errors.js';
 export { formatHelp } from './help.js';
