@@ -16,7 +16,7 @@ export interface PacerOptions {
   now?: () => number;
 }
 
-// Large sends amortise kafkajs' per-request cost (about 20% more events/s than 500 per send), but one
+// Large sends amortise the per-request cost (kafkajs sent about 20% more events/s than at 500), but one
 // partition's share must stay under the broker's 1 MiB message.max.bytes even if every event hashed
 // to it: 1,500 events of up to about 600 bytes do.
 const MAX_EVENTS_PER_SEND = 1_500;

@@ -72,13 +72,26 @@ export function createReliableProducer({
     await old.close().catch(() => undefined);
   };
 
-  const sendOnce = async (topic: string, messages: readonly KafkaMessageOut[]) => {
+  /** Leaves in `pending` what is still to be written when the send fails, so a retry repeats only that. */
+  const sendPending = async (topic: string, pending: { records: OutgoingRecord[] }) => {
     try {
-      await producer.send({ messages: messages.map((message) => toRecord(topic, message)) });
+      await producer.send({ messages: pending.records });
     } catch (error) {
+      pending.records = await withoutWrittenPartitions(error, topic, pending.records);
       if (needsNewProducerId(error)) await replace((error as Error).message);
       throw error;
     }
+  };
+
+  const withoutWrittenPartitions = async (error: unknown, topic: string, records: OutgoingRecord[]) => {
+    const written = writtenPartitions(error, topic);
+    if (written.size === 0) return records;
+    const partitionCount = await producer
+      .metadata({ topics: [topic] })
+      .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
+      .catch(() => 0);
+    if (partitionCount === 0) return records;
+    return records.filter((record) => !record.key || !written.has(compatibilityPartitioner(record, record.key) % partitionCount));
   };
 
   return {
@@ -88,7 +101,8 @@ export function createReliableProducer({
     async send(topic, messages, signal) {
       if (messages.length === 0) return;
       const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
-      await withRetry(() => sendOnce(topic, messages), {
+      const pending = { records: messages.map((message) => toRecord(topic, message)) };
+      await withRetry(() => sendPending(topic, pending), {
         isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
         ...(signal ? { signal } : {}),
         onRetry: (error, attempt, delayMs) => {
@@ -103,8 +117,24 @@ export function createReliableProducer({
   };
 }
 
-function toRecord(topic: string, { key, value, headers }: KafkaMessageOut) {
-  const record: { topic: string; key?: Buffer; value?: Buffer; headers?: Map<Buffer, Buffer> } = { topic };
+/**
+ * The partitions of `topic` that a failed send still wrote: a send to several partition leaders can
+ * succeed for some. Repeating only the rest keeps a broker failure from writing the others twice.
+ */
+export function writtenPartitions(error: unknown, topic: string): Set<number> {
+  const offsets = (error as { produced?: { offsets?: { topic: string; partition: number }[] } } | null)?.produced?.offsets ?? [];
+  return new Set(offsets.filter((offset) => offset.topic === topic).map((offset) => offset.partition));
+}
+
+interface OutgoingRecord {
+  topic: string;
+  key?: Buffer;
+  value?: Buffer;
+  headers?: Map<Buffer, Buffer>;
+}
+
+function toRecord(topic: string, { key, value, headers }: KafkaMessageOut): OutgoingRecord {
+  const record: OutgoingRecord = { topic };
   if (key !== undefined && key !== null) record.key = Buffer.from(key);
   if (value !== null) record.value = Buffer.from(value);
   if (headers) {

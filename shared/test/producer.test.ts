@@ -1,7 +1,7 @@
 import { MultipleErrors, NetworkError, ProtocolError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { isTransientKafkaError } from '../src/kafka.js';
-import { needsNewProducerId, partitionFor } from '../src/producer.js';
+import { needsNewProducerId, partitionFor, writtenPartitions } from '../src/producer.js';
 
 const responseError = (...ids: string[]) =>
   new MultipleErrors(
@@ -52,5 +52,21 @@ describe('assigning partitions the way Kafka does', () => {
     // Computed with Kafka 3.9.1's own Utils.murmur2 for 6 partitions.
     const javaPartitions = { 'user-a': 1, 'user-b': 4, 'user-c': 2, '550e8400-e29b-41d4-a716-446655440000': 5 };
     for (const [key, partition] of Object.entries(javaPartitions)) expect(partitionFor(key, 6)).toBe(partition);
+  });
+});
+
+describe('a send that failed for some partitions only', () => {
+  it('knows which partitions of the topic were written anyway, so that only the rest is sent again', () => {
+    const error = Object.assign(new MultipleErrors('Producing messages failed.', [new NetworkError('Connection error')]), {
+      produced: {
+        offsets: [
+          { topic: 'user-actions', partition: 0, offset: 41n },
+          { topic: 'user-actions', partition: 3, offset: 7n },
+          { topic: 'other', partition: 1, offset: 2n },
+        ],
+      },
+    });
+    expect(writtenPartitions(error, 'user-actions')).toEqual(new Set([0, 3]));
+    expect(writtenPartitions(new NetworkError('Connection error'), 'user-actions')).toEqual(new Set());
   });
 });
