@@ -14,6 +14,10 @@
 #   KAFKA_NODE_ID           this node's id                        (default 1)
 #   KAFKA_QUORUM_VOTERS     every controller, id@host:port,...    (default this node alone)
 #   KAFKA_CLUSTER_ID        the same for every node of a cluster  (default a new one)
+# For clients that authenticate (SASL over plaintext; PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512):
+#   KAFKA_SASL_PORT         a second client port on 127.0.0.1 that requires SASL  (default none)
+#   KAFKA_SASL_USERS        its users, user:password,...  (SCRAM credentials are stored when the
+#                           storage is formatted, so they take effect with a new KAFKA_STATE_DIR)
 # Replication factors follow the number of voters: 3 nodes give replication factor 3 and
 # min.insync.replicas 2, so one broker can be down without stopping writes.
 set -euo pipefail
@@ -33,6 +37,8 @@ voters=${KAFKA_QUORUM_VOTERS:-$node_id@127.0.0.1:$controller_port}
 voter_count=$(($(tr -cd ',' <<<"$voters" | wc -c) + 1))
 replication=$((voter_count < 3 ? voter_count : 3))
 min_isr=$((replication >= 3 ? 2 : 1))
+sasl_port=${KAFKA_SASL_PORT:-}
+sasl_users=${KAFKA_SASL_USERS:-}
 
 say() { printf 'kafka: %s\n' "$*" >&2; }
 
@@ -54,17 +60,37 @@ fetch_jars() {
   mv "$tmp" "$jars_dir"
 }
 
+# PLAIN checks passwords from the listener's JAAS line; SCRAM from credentials stored in the metadata.
+sasl_config() {
+  [[ -z $sasl_port ]] && return
+  local plain_users='' pair pairs
+  IFS=',' read -ra pairs <<<"$sasl_users"
+  for pair in "${pairs[@]}"; do plain_users+=" user_${pair%%:*}=\"${pair#*:}\""; done
+  cat <<EOT
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$plain_users;
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOT
+}
+
 write_config() {
   mkdir -p "$state_dir/data"
+  local listeners="PLAINTEXT://127.0.0.1:$port" protocols=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+  if [[ -n $sasl_port ]]; then
+    listeners+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
+    protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
   cat >"$state_dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=$node_id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
+$(sasl_config)
 log.dirs=$state_dir/data
 num.partitions=1
 default.replication.factor=$replication
@@ -97,8 +123,17 @@ format_storage() {
     cluster_id=$(java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
       kafka.tools.StorageTool random-uuid)
   fi
+  local scram=() pair pairs mechanism
+  if [[ -n $sasl_port && -n $sasl_users ]]; then
+    IFS=',' read -ra pairs <<<"$sasl_users"
+    for pair in "${pairs[@]}"; do
+      for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+        scram+=(--add-scram "$mechanism=[name=${pair%%:*},password=${pair#*:}]")
+      done
+    done
+  fi
   java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$state_dir/server.properties" >/dev/null
+    kafka.tools.StorageTool format -t "$cluster_id" -c "$state_dir/server.properties" "${scram[@]}" >/dev/null
 }
 
 start() {

@@ -1,39 +1,53 @@
-import { commonEnvShape, type Env, integerSchema, kafkaNameSchema, type LogLevel, parseEnv } from '@user-actions/shared';
+import {
+  booleanSchema,
+  checkKafkaSecurity,
+  commonEnvShape,
+  type Env,
+  integerSchema,
+  type KafkaSecurity,
+  kafkaNameSchema,
+  kafkaSecurityEnvShape,
+  kafkaSecurityFrom,
+  type LogLevel,
+  parseEnv,
+} from '@user-actions/shared';
 import { z } from 'zod';
 
-export const consumerEnvSchema = z.object({
-  ...commonEnvShape,
-  KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-consumer').describe('Client id shown by the broker'),
-  KAFKA_GROUP_ID: kafkaNameSchema.default('user-action-loader').describe('Consumer group'),
-  DATABASE_URL: z
-    .string()
-    .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
-    .default('postgres://myuser:mypassword@localhost:5432/MyDb')
-    .describe('PostgreSQL connection URL'),
-  LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
-  KAFKA_DLQ_TOPIC: kafkaNameSchema.optional().describe('Dead-letter topic (default: <KAFKA_TOPIC>.dlq)'),
-  DLQ_MAX_RATIO: z.coerce
-    .number({ error: 'must be a number from 0 to 1' })
-    .min(0, 'must be a number from 0 to 1')
-    .max(1, 'must be a number from 0 to 1')
-    .default(0.5)
-    .describe('Stop when more than this share of recent messages are dead letters; 1 = never'),
-  DLQ_RATIO_WINDOW: integerSchema(1, 10_000_000).default(1_000).describe('How many recent messages DLQ_MAX_RATIO judges'),
-  MAX_OUTAGE_MS: integerSchema(0, 2_147_483_647)
-    .default(300_000)
-    .describe('Exit 1 when PostgreSQL stays unreachable this long; 0 = wait forever'),
-  AUTO_MIGRATE: z
-    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-    .transform((value) => value === 'true' || value === '1')
-    .default(true)
-    .describe('Create or adopt the table at start; false needs only SELECT and INSERT on it'),
-  KAFKA_SESSION_TIMEOUT_MS: integerSchema(6_000, 300_000)
-    .default(10_000)
-    .describe("How soon a crashed consumer's partitions go to the others"),
-});
+export const consumerEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    ...kafkaSecurityEnvShape,
+    KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-consumer').describe('Client id shown by the broker'),
+    KAFKA_GROUP_ID: kafkaNameSchema.default('user-action-loader').describe('Consumer group'),
+    DATABASE_URL: z
+      .string()
+      .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
+      .default('postgres://myuser:mypassword@localhost:5432/MyDb')
+      .describe('PostgreSQL connection URL'),
+    LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
+    KAFKA_DLQ_TOPIC: kafkaNameSchema.optional().describe('Dead-letter topic (default: <KAFKA_TOPIC>.dlq)'),
+    DLQ_MAX_RATIO: z.coerce
+      .number({ error: 'must be a number from 0 to 1' })
+      .min(0, 'must be a number from 0 to 1')
+      .max(1, 'must be a number from 0 to 1')
+      .default(0.5)
+      .describe('Stop when more than this share of recent messages are dead letters; 1 = never'),
+    DLQ_RATIO_WINDOW: integerSchema(1, 10_000_000).default(1_000).describe('How many recent messages DLQ_MAX_RATIO judges'),
+    MAX_OUTAGE_MS: integerSchema(0, 2_147_483_647)
+      .default(300_000)
+      .describe('Exit 1 when PostgreSQL stays unreachable this long; 0 = wait forever'),
+    AUTO_MIGRATE: booleanSchema
+      .default(true)
+      .describe('Create or adopt the table at start; false needs only SELECT and INSERT on it'),
+    KAFKA_SESSION_TIMEOUT_MS: integerSchema(6_000, 300_000)
+      .default(10_000)
+      .describe("How soon a crashed consumer's partitions go to the others"),
+  })
+  .superRefine(checkKafkaSecurity);
 
 export interface ConsumerConfig {
   brokers: string[];
+  kafkaSecurity: KafkaSecurity;
   topic: string;
   topicPartitions: number;
   clientId: string;
@@ -60,6 +74,7 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
   const parsed = parseEnv(consumerEnvSchema, env);
   return {
     brokers: parsed.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityFrom(parsed),
     topic: parsed.KAFKA_TOPIC,
     topicPartitions: parsed.KAFKA_TOPIC_PARTITIONS,
     clientId: parsed.KAFKA_CLIENT_ID,

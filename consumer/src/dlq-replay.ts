@@ -27,7 +27,12 @@ export function toReplayedMessage(message: KafkaMessage, now: Date = new Date())
 }
 
 export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, signal: AbortSignal): Promise<number> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: `${config.clientId}-dlq-replay`, logger });
+  const kafka = createKafka({
+    brokers: config.brokers,
+    clientId: `${config.clientId}-dlq-replay`,
+    logger,
+    security: config.kafkaSecurity,
+  });
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
   const groupId = replayGroupId(config);
@@ -39,7 +44,12 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
   }
   if (pending.size === 0) return 0;
 
-  const producer = createReliableProducer({ brokers: config.brokers, clientId: `${config.clientId}-dlq-replay`, logger });
+  const producer = createReliableProducer({
+    brokers: config.brokers,
+    clientId: `${config.clientId}-dlq-replay`,
+    logger,
+    security: config.kafkaSecurity,
+  });
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   await producer.connect();
   await consumer.connect();

@@ -50,7 +50,7 @@ export async function startLoader(
   signal: AbortSignal,
   { metrics, readiness }: LoaderOps,
 ): Promise<Loader> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger });
+  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
   const halt = new AbortController();
   let fail: (error: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -70,7 +70,12 @@ export async function startLoader(
     await admin.disconnect();
   }
 
-  const deadLetterProducer = createReliableProducer({ brokers: config.brokers, clientId: config.clientId, logger });
+  const deadLetterProducer = createReliableProducer({
+    brokers: config.brokers,
+    clientId: config.clientId,
+    logger,
+    security: config.kafkaSecurity,
+  });
   await connectWithRetry(() => deadLetterProducer.connect(), { brokers: config.brokers, logger, signal });
 
   const consumer = kafka.consumer({

@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
+  checkKafkaSecurity,
   commonEnvShape,
   type Env,
   integerSchema,
+  type KafkaSecurity,
   kafkaNameSchema,
+  kafkaSecurityEnvShape,
+  kafkaSecurityFrom,
   type LogLevel,
   parseEnv,
 } from '@user-actions/shared';
@@ -13,23 +17,26 @@ import { z } from 'zod';
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
 
-export const producerEnvSchema = z.object({
-  ...commonEnvShape,
-  KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-producer').describe('Client id shown by the broker'),
-  // Fractions allowed: 0.1 is 10,000 events per second.
-  PRODUCER_INTERVAL_MS: z.coerce
-    .number({ error: 'must be a number of milliseconds from 0 to 3600000' })
-    .min(0, 'must be a number of milliseconds from 0 to 3600000')
-    .max(3_600_000, 'must be a number of milliseconds from 0 to 3600000')
-    .default(500)
-    .describe('Milliseconds between two events (fractions allowed); 0 = as fast as acknowledged'),
-  PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
-  LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
-  KAFKA_COMPRESSION: z
-    .enum(COMPRESSIONS, { error: `must be one of ${COMPRESSIONS.join(', ')}` })
-    .default('none')
-    .describe('Compression of the record batches sent to Kafka'),
-});
+export const producerEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    ...kafkaSecurityEnvShape,
+    KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-producer').describe('Client id shown by the broker'),
+    // Fractions allowed: 0.1 is 10,000 events per second.
+    PRODUCER_INTERVAL_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds from 0 to 3600000' })
+      .min(0, 'must be a number of milliseconds from 0 to 3600000')
+      .max(3_600_000, 'must be a number of milliseconds from 0 to 3600000')
+      .default(500)
+      .describe('Milliseconds between two events (fractions allowed); 0 = as fast as acknowledged'),
+    PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
+    LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
+    KAFKA_COMPRESSION: z
+      .enum(COMPRESSIONS, { error: `must be one of ${COMPRESSIONS.join(', ')}` })
+      .default('none')
+      .describe('Compression of the record batches sent to Kafka'),
+  })
+  .superRefine(checkKafkaSecurity);
 
 /** Command-line options for load tests; each overrides its environment variable. */
 export const producerOptions = {
@@ -39,6 +46,7 @@ export const producerOptions = {
 
 export interface ProducerConfig {
   brokers: string[];
+  kafkaSecurity: KafkaSecurity;
   topic: string;
   topicPartitions: number;
   clientId: string;
@@ -95,6 +103,7 @@ function configFromEnv(env: Env): ProducerConfig {
   const parsed = parseEnv(producerEnvSchema, env);
   return {
     brokers: parsed.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityFrom(parsed),
     topic: parsed.KAFKA_TOPIC,
     topicPartitions: parsed.KAFKA_TOPIC_PARTITIONS,
     clientId: parsed.KAFKA_CLIENT_ID,

@@ -24,7 +24,7 @@ export async function startPublisher(
   signal: AbortSignal,
   hooks: { onSendRetry?: (error: Error) => void } = {},
 ): Promise<Publisher> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger });
+  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
   try {
@@ -37,6 +37,7 @@ export async function startPublisher(
     brokers: config.brokers,
     clientId: config.clientId,
     logger,
+    security: config.kafkaSecurity,
     compression: config.compression,
     ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
   });

@@ -36,4 +36,26 @@ describe('producer configuration', () => {
       expect.stringMatching(/^command line: Unknown option '--ratee'/),
     ]);
   });
+
+  it('reads Kafka TLS and SASL settings, and names every missing companion variable', () => {
+    const sasl = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'loader', KAFKA_SASL_PASSWORD: 's3cret' };
+    expect(loadProducerConfig({ ...sasl, KAFKA_SSL: 'true' }).kafkaSecurity).toEqual({
+      tls: {},
+      sasl: { mechanism: 'scram-sha-512', username: 'loader', password: 's3cret' },
+    });
+    expect(loadProducerConfig({}).kafkaSecurity).toEqual({ tls: false });
+    expect(problemsOf(() => loadProducerConfig({ KAFKA_SASL_MECHANISM: 'plain' }))).toEqual([
+      'KAFKA_SASL_USERNAME: is needed with KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_PASSWORD: is needed with KAFKA_SASL_MECHANISM',
+    ]);
+    expect(problemsOf(() => loadProducerConfig({ KAFKA_SASL_USERNAME: 'loader', KAFKA_SASL_PASSWORD: 'x' }))).toEqual([
+      'KAFKA_SASL_MECHANISM: is needed with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    ]);
+    expect(
+      problemsOf(() => loadProducerConfig({ KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SSL_CA_FILE: '/nowhere/ca.pem' })),
+    ).toEqual([
+      'KAFKA_SSL_CA_FILE: cannot read /nowhere/ca.pem (ENOENT)',
+      expect.stringMatching(/^KAFKA_SASL_MECHANISM: must be one of plain, scram-sha-256, scram-sha-512/),
+    ]);
+  });
 });

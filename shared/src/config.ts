@@ -99,6 +99,10 @@ export const integerSchema = (min: number, max: number) => {
   return z.coerce.number({ error: range }).int(range).min(min, range).max(max, range);
 };
 
+export const booleanSchema = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -1,4 +1,5 @@
 export {
+  booleanSchema,
   ConfigError,
   commonEnvShape,
   type Env,
@@ -21,6 +22,14 @@ export {
   type KafkaMessageOut,
   type TopicSpec,
 } from './kafka.js';
+export {
+  checkKafkaSecurity,
+  type KafkaSecurity,
+  kafkaSecurityEnvShape,
+  kafkaSecurityFrom,
+  SASL_MECHANISMS,
+  type SaslMechanism,
+} from './kafka-security.js';
 export { createLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';
 export { createReliableProducer, needsNewProducerId, partitionFor, type ReliableProducer } from './producer.js';

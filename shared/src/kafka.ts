@@ -2,8 +2,9 @@
  * The Kafka edge both daemons share: a client whose logs go through pino, start-up that waits for the
  * broker instead of crashing, error classification, and a topic with enough partitions to scale out.
  */
-import { type Admin, Kafka, type LogEntry, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import { FatalError } from './errors.js';
+import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from './logger.js';
 import { logRetries, withRetry } from './retry.js';
 
@@ -11,12 +12,16 @@ export interface KafkaClientOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity;
 }
 
-export function createKafka({ brokers, clientId, logger }: KafkaClientOptions): Kafka {
+export function createKafka({ brokers, clientId, logger, security = { tls: false } }: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ssl: security.tls === false ? false : security.tls.ca ? { ca: [security.tls.ca] } : true,
+    // kafkajs types each mechanism's options apart; ours are the same three fields for all three.
+    ...(security.sasl ? { sasl: { ...security.sasl } as SASLOptions } : {}),
     logLevel: logLevel.WARN,
     logCreator: () => forwardToPino(logger.child({ component: 'kafkajs' })),
   });

@@ -12,8 +12,11 @@
  */
 import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
 import { isTransientKafkaError, type KafkaMessageOut, platformaticErrorIds } from './kafka.js';
+import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from './logger.js';
 import { logRetries, withRetry } from './retry.js';
+
+const PLATFORMATIC_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
 const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
@@ -38,6 +41,7 @@ export interface ReliableProducerOptions {
   brokers: string[];
   clientId: string;
   logger: Logger;
+  security?: KafkaSecurity;
   compression?: 'none' | 'gzip';
   onRetry?: (error: Error) => void;
 }
@@ -50,6 +54,7 @@ export function createReliableProducer({
   logger,
   compression = 'none',
   onRetry,
+  security = { tls: false },
 }: ReliableProducerOptions): ReliableProducer {
   const create = (): RawProducer =>
     new Producer({
@@ -58,6 +63,8 @@ export function createReliableProducer({
       idempotent: true,
       acks: ProduceAcks.ALL,
       partitioner: compatibilityPartitioner,
+      ...(security.tls === false ? {} : { tls: security.tls.ca ? { ca: security.tls.ca } : {} }),
+      ...(security.sasl ? { sasl: { ...security.sasl, mechanism: PLATFORMATIC_MECHANISMS[security.sasl.mechanism] } } : {}),
       ...(compression === 'gzip' ? { compression: 'gzip' as const } : {}),
       // Our own retry loop waits out long outages; the client's covers a leader election.
       retries: 3,

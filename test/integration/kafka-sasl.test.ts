@@ -1,0 +1,74 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnDaemon } from '../support/daemon.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+// A broker of its own, with a SASL_PLAINTEXT listener and SCRAM credentials stored at format time.
+const PLAINTEXT_PORT = 22092;
+const SASL_PORT = 22094;
+const USER = { name: 'loader', password: 'correct horse battery staple' };
+const repo = new URL('../../', import.meta.url).pathname;
+const stateDir = mkdtempSync(join(tmpdir(), 'kafka-sasl-'));
+const brokerEnv = {
+  ...process.env,
+  KAFKA_PORT: String(PLAINTEXT_PORT),
+  KAFKA_SASL_PORT: String(SASL_PORT),
+  KAFKA_SASL_USERS: `${USER.name}:${USER.password}`,
+  KAFKA_STATE_DIR: stateDir,
+};
+const kafkaScript = (command: 'start' | 'stop') =>
+  execFileSync('bash', [`${repo}scripts/kafka.sh`, command], { env: brokerEnv, stdio: 'ignore' });
+
+beforeAll(() => kafkaScript('start'));
+afterAll(() => {
+  kafkaScript('stop');
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function saslWorld(mechanism: string, password: string) {
+  // The test itself (topics, offsets) uses the plaintext listener; the daemons only the SASL one.
+  const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
+  const env = {
+    ...world.env,
+    KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}`,
+    KAFKA_SASL_MECHANISM: mechanism,
+    KAFKA_SASL_USERNAME: USER.name,
+    KAFKA_SASL_PASSWORD: password,
+  };
+  return { world, env };
+}
+
+describe('Kafka with SASL authentication', () => {
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])(
+    '%s with the right password: every event stored once',
+    async (mechanism) => {
+      const { world, env } = await saslWorld(mechanism, USER.password);
+      const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '300' });
+      expect((await producer.exited).code).toBe(0);
+      const consumer = spawnDaemon('consumer', env);
+      await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
+      expect(await waitUntilStable(world.rowCount, { stableMs: 1_000 })).toBe(300);
+      expect((await consumer.stop()).code).toBe(0);
+      for (const daemon of [producer, consumer]) expect(JSON.stringify(daemon.logs)).not.toContain(USER.password);
+    },
+  );
+
+  it.each(['producer', 'consumer'] as const)(
+    'a wrong password stops the %s with one clear message and exit code 1',
+    async (name) => {
+      const { env } = await saslWorld('scram-sha-512', 'wrong password');
+      const daemon = spawnDaemon(name, env);
+      const exit = await daemon.exited;
+      expect(exit.code).toBe(1);
+      const fatal = daemon.logs.filter((line) => line.level >= 50);
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]?.msg).toMatch(/^Kafka refused the connection: .*authentication failed/i);
+      expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m); // no stack trace
+      expect(JSON.stringify(daemon.logs)).not.toContain('wrong password');
+    },
+  );
+});
