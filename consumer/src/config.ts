@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import {
   booleanSchema,
   checkKafkaSecurity,
@@ -23,7 +24,12 @@ export const consumerEnvSchema = z
       .string()
       .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
       .default('postgres://myuser:mypassword@localhost:5432/MyDb')
-      .describe('PostgreSQL connection URL'),
+      .describe('PostgreSQL connection URL; TLS with ?sslmode=verify-full (or require, no-verify)'),
+    DATABASE_CA_FILE: z
+      .string()
+      .refine(isReadable, 'cannot read this file')
+      .optional()
+      .describe("PEM file of the CA that signed PostgreSQL's certificate (implies sslmode=verify-full)"),
     LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
     KAFKA_DLQ_TOPIC: kafkaNameSchema.optional().describe('Dead-letter topic (default: <KAFKA_TOPIC>.dlq)'),
     DLQ_MAX_RATIO: z.coerce
@@ -70,6 +76,24 @@ export interface ConsumerConfig {
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
+function isReadable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** node-postgres reads the CA named by `sslrootcert` in the URL; without an sslmode it verifies fully. */
+export function withCaFile(databaseUrl: string, caFile: string | undefined): string {
+  if (caFile === undefined) return databaseUrl;
+  const url = new URL(databaseUrl);
+  url.searchParams.set('sslrootcert', caFile);
+  if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'verify-full');
+  return url.toString();
+}
+
 export function loadConsumerConfig(env: Env): ConsumerConfig {
   const parsed = parseEnv(consumerEnvSchema, env);
   return {
@@ -79,7 +103,7 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     topicPartitions: parsed.KAFKA_TOPIC_PARTITIONS,
     clientId: parsed.KAFKA_CLIENT_ID,
     groupId: parsed.KAFKA_GROUP_ID,
-    databaseUrl: parsed.DATABASE_URL,
+    databaseUrl: withCaFile(parsed.DATABASE_URL, parsed.DATABASE_CA_FILE),
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
     deadLetterTopic: parsed.KAFKA_DLQ_TOPIC ?? `${parsed.KAFKA_TOPIC}.dlq`,

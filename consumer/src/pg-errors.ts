@@ -21,11 +21,20 @@ const TRANSIENT_NETWORK_CODES = new Set([
 const TRANSIENT_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable/i;
 
+const UNTRUSTED_CERTIFICATE = "PostgreSQL's TLS certificate is not trusted; set DATABASE_CA_FILE to the CA that signed it";
+
 const FATAL_EXPLANATIONS: Record<string, string> = {
   '28P01': 'PostgreSQL rejected the password in DATABASE_URL',
   '28000': 'PostgreSQL rejected the user in DATABASE_URL',
   '3D000': 'the database named in DATABASE_URL does not exist',
   '42501': 'the PostgreSQL user in DATABASE_URL lacks a permission it needs',
+  // Node.js' TLS verdicts on the server's certificate.
+  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED_CERTIFICATE,
+  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED_CERTIFICATE,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED_CERTIFICATE,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED_CERTIFICATE,
+  ERR_TLS_CERT_ALTNAME_INVALID: "PostgreSQL's TLS certificate does not name the host in DATABASE_URL",
+  CERT_HAS_EXPIRED: "PostgreSQL's TLS certificate has expired",
 };
 
 function codeOf(error: Error): string | undefined {

@@ -7,9 +7,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTopic } from '../support/kafka.js';
+import { createPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
 import { POISON_KINDS, sendPoison } from './poison.js';
-import { createPostgresServer, type PostgresServer } from './postgres-server.js';
 import { repeatedly, runScenario, type ScenarioResult } from './scenario.js';
 import { printTable } from './table.js';
 

@@ -6,11 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
+import type { PostgresServer } from '../support/postgres-server.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
 import { createWorld, type World } from '../support/world.js';
 import { createFleet, type Fleet, summed } from './fleet.js';
 import type { KafkaBrokers } from './kafka-brokers.js';
-import type { PostgresServer } from './postgres-server.js';
 
 export interface ScenarioResult {
   scenario: string;

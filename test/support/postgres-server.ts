@@ -1,6 +1,6 @@
 /**
- * A throwaway PostgreSQL server of the suite's own (initdb + pg_ctl), so that it can be crashed, stopped
- * and restarted without touching the server other tests and developers use. As root, the server runs as
+ * A throwaway PostgreSQL server of a test's own (initdb + pg_ctl), so that it can be crashed, stopped,
+ * restarted or configured (TLS) without touching the server other tests and developers use. As root, the server runs as
  * the `postgres` system user, since PostgreSQL refuses to run as root.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,7 +25,16 @@ function binDir(): string {
   return found;
 }
 
-export function createPostgresServer(port: number): PostgresServer {
+export interface PostgresServerOptions {
+  /** Files to put in the data directory (certificates, keys), readable only by the server. */
+  files?: Record<string, string>;
+  /** More postgresql.conf lines. */
+  settings?: string[];
+  /** pg_hba.conf in full, instead of trust on loopback. */
+  hba?: string;
+}
+
+export function createPostgresServer(port: number, options: PostgresServerOptions = {}): PostgresServer {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'user-actions-faults-pg-'));
   const dataDir = join(dir, 'data');
@@ -50,9 +59,19 @@ export function createPostgresServer(port: number): PostgresServer {
       `unix_socket_directories = '${dir}'`,
       'fsync = off',
       'max_connections = 200',
+      ...(options.settings ?? []),
     ].join('\n'),
   );
-  if (asRoot) execFileSync('chown', ['postgres:postgres', join(dataDir, 'postgresql.auto.conf')]);
+  const written = ['postgresql.auto.conf'];
+  if (options.hba !== undefined) {
+    writeFileSync(join(dataDir, 'pg_hba.conf'), options.hba);
+    written.push('pg_hba.conf');
+  }
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    writeFileSync(join(dataDir, name), content, { mode: 0o600 });
+    written.push(name);
+  }
+  if (asRoot) execFileSync('chown', ['postgres:postgres', ...written.map((name) => join(dataDir, name))]);
 
   const server: PostgresServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
