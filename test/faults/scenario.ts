@@ -19,7 +19,10 @@ export interface ScenarioResult {
   lost: number;
   duplicated: number;
   redelivered: number;
+  /** Distinct messages dead-lettered. */
   deadLettered: number;
+  /** Dead letters in the topic, repeats included. */
+  deadLetterCopies: number;
   recoverySeconds: number;
 }
 
@@ -103,7 +106,7 @@ export async function runScenario(
     lost: lost.length,
     duplicated: rows.length - stored.size,
     redelivered: summed(fleet, 'replayed'),
-    deadLettered: await deadLetterCount(world),
+    ...(await deadLetterCounts(world).then(({ distinct, copies }) => ({ deadLettered: distinct, deadLetterCopies: copies }))),
     recoverySeconds: Math.round(recoverySeconds * 10) / 10,
     poisonSent: context.poisonSent.count,
     exitCodes,
@@ -152,11 +155,16 @@ async function waitForCatchUp(world: World): Promise<void> {
   await waitUntilStable(world.rowCount, { stableMs: 2_000, timeoutMs: CATCH_UP_TIMEOUT_MS });
 }
 
-async function deadLetterCount(world: World): Promise<number> {
-  const topics = await world.admin.listTopics();
-  if (!topics.includes(`${world.topic}.dlq`)) return 0;
-  const ends = await world.admin.fetchTopicOffsets(`${world.topic}.dlq`);
-  return ends.reduce((sum, end) => sum + Number(end.high) - Number(end.low), 0);
+/**
+ * Dead letters are at least once (a batch replayed after a rebalance dead-letters its poison again), so
+ * what counts is how many distinct messages reached the dead-letter topic, by the position they came from.
+ */
+async function deadLetterCounts(world: World): Promise<{ distinct: number; copies: number }> {
+  const topic = `${world.topic}.dlq`;
+  if (!(await world.admin.listTopics()).includes(topic)) return { distinct: 0, copies: 0 };
+  const letters = await readTopic(world.kafka, world.admin, topic);
+  const origins = new Set(letters.map(({ headers }) => `${headers['dlq.source.partition']}/${headers['dlq.source.offset']}`));
+  return { distinct: origins.size, copies: letters.length };
 }
 
 /** Repeats `action` `times` times, `everyMs` apart, while the producer is still producing (or until done). */

@@ -8,6 +8,7 @@ const COLUMNS: [keyof ScenarioResult, string][] = [
   ['duplicated', 'duplicated'],
   ['redelivered', 'redelivered'],
   ['deadLettered', 'dead-lettered'],
+  ['deadLetterCopies', 'dead-letter copies'],
   ['recoverySeconds', 'recovery s'],
 ];
 
