@@ -132,8 +132,9 @@ format_storage() {
       done
     done
   fi
+  # --cluster-id=…: a cluster id may begin with "-", which the separate-argument form takes for an option.
   java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-    kafka.tools.StorageTool format -t "$cluster_id" -c "$state_dir/server.properties" "${scram[@]}" >/dev/null
+    kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$state_dir/server.properties" "${scram[@]}" >/dev/null
 }
 
 start() {

@@ -9,7 +9,7 @@ import {
   countBy,
   FatalError,
   isAbortError,
-  isTransientKafkaError,
+  isKafkaClientError,
   type KafkaMessageOut,
   type Logger,
   logRetries,
@@ -243,7 +243,7 @@ function classifyFailure(error: Error, maxOutageMs: number): Error {
   if (isTransientPgError(error)) {
     return new FatalError(`PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS (${maxOutageMs} ms)`, { cause: error });
   }
-  if (isTransientKafkaError(error) || error.name.startsWith('KafkaJS')) {
+  if (isKafkaClientError(error)) {
     return new FatalError(`the dead-letter topic refused a message: ${error.message}`, { cause: error });
   }
   return toFatalPgError(error);

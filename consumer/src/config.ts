@@ -13,6 +13,11 @@ import {
   parseEnv,
 } from '@user-actions/shared';
 import { z } from 'zod';
+import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './sql.js';
+
+const identifierSchema = z
+  .string()
+  .regex(IDENTIFIER, 'must be a plain identifier: a-z, 0-9 and _, not starting with a digit, at most 63');
 
 export const consumerEnvSchema = z
   .object({
@@ -25,6 +30,8 @@ export const consumerEnvSchema = z
       .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
       .default('postgres://myuser:mypassword@localhost:5432/MyDb')
       .describe('PostgreSQL connection URL; TLS with ?sslmode=verify-full (or require, no-verify)'),
+    DATABASE_TABLE: identifierSchema.default(DEFAULT_TABLE.name).describe('Table of the events'),
+    DATABASE_SCHEMA: identifierSchema.optional().describe("Schema of the table (default: the connection's current schema)"),
     DATABASE_CA_FILE: z
       .string()
       .refine(isReadable, 'cannot read this file')
@@ -59,6 +66,7 @@ export interface ConsumerConfig {
   clientId: string;
   groupId: string;
   databaseUrl: string;
+  table: TableName;
   logLevel: LogLevel;
   summaryIntervalMs: number;
   /** Where messages that cannot be stored go; `<KAFKA_TOPIC>.dlq` unless set. */
@@ -76,6 +84,7 @@ export interface ConsumerConfig {
 }
 
 /** A pure function of its input, so that every rule is testable without touching `process.env`. */
+
 function isReadable(path: string): boolean {
   try {
     accessSync(path, constants.R_OK);
@@ -104,6 +113,10 @@ export function loadConsumerConfig(env: Env): ConsumerConfig {
     clientId: parsed.KAFKA_CLIENT_ID,
     groupId: parsed.KAFKA_GROUP_ID,
     databaseUrl: withCaFile(parsed.DATABASE_URL, parsed.DATABASE_CA_FILE),
+    table:
+      parsed.DATABASE_SCHEMA === undefined
+        ? { name: parsed.DATABASE_TABLE }
+        : { schema: parsed.DATABASE_SCHEMA, name: parsed.DATABASE_TABLE },
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
     deadLetterTopic: parsed.KAFKA_DLQ_TOPIC ?? `${parsed.KAFKA_TOPIC}.dlq`,

@@ -8,16 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { toCopyText } from './copy-text.js';
 import type { UserActionRow } from './decode.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
-import {
-  ADOPT_ORIGINAL_TABLE,
-  COPY_INTO_STAGING,
-  CREATE_STAGING,
-  CREATE_TABLE,
-  INSERT_FROM_STAGING,
-  LOCK_MIGRATION,
-  TABLE,
-  TABLE_COLUMNS,
-} from './sql.js';
+import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
 export type Pool = pg.Pool;
 
@@ -41,13 +32,18 @@ export function createPool(databaseUrl: string, logger: Logger): Pool {
   return pool;
 }
 
+async function columnsOf(queryable: Pick<Pool, 'query'>, sql: TableSql): Promise<Set<string>> {
+  const { rows } = await queryable.query<{ column_name: string }>(sql.columns.text, [...sql.columns.values]);
+  return new Set(rows.map((row) => row.column_name));
+}
+
 export type MigrationOutcome = 'created' | 'adopted' | 'up to date' | 'checked';
 
 /**
  * Creates the table if it is missing, or adopts the original system's table; safe when several
  * consumers start at the same moment.
  */
-export async function migrate(pool: Pool): Promise<MigrationOutcome> {
+export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
   const client = await pool.connect();
   // A connection that drops mid-transaction is reported by the statement it fails; without a listener
   // the client's own 'error' event would end the process.
@@ -55,13 +51,13 @@ export async function migrate(pool: Pool): Promise<MigrationOutcome> {
   try {
     await client.query('BEGIN');
     await client.query(LOCK_MIGRATION);
-    const columns = new Set((await client.query<{ column_name: string }>(TABLE_COLUMNS)).rows.map((row) => row.column_name));
+    const columns = await columnsOf(client, sql);
     let outcome: MigrationOutcome = 'up to date';
     if (columns.size === 0) {
-      await client.query(CREATE_TABLE);
+      await client.query(sql.createTable);
       outcome = 'created';
     } else if (!columns.has('event_id')) {
-      for (const statement of ADOPT_ORIGINAL_TABLE) await client.query(statement);
+      for (const statement of sql.adoptOriginalTable) await client.query(statement);
       outcome = 'adopted';
     }
     await client.query('COMMIT');
@@ -78,11 +74,11 @@ export async function migrate(pool: Pool): Promise<MigrationOutcome> {
  * For a consumer without DDL rights (AUTO_MIGRATE=false): only checks that the table is there, with the
  * column that makes replays harmless.
  */
-export async function checkTable(pool: Pool): Promise<MigrationOutcome> {
-  const columns = new Set((await pool.query<{ column_name: string }>(TABLE_COLUMNS)).rows.map((row) => row.column_name));
+export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
+  const columns = await columnsOf(pool, sql);
   if (!columns.has('event_id')) {
     throw new FatalError(
-      `AUTO_MIGRATE=false, but the table ${TABLE} ${columns.size === 0 ? 'is not visible to this user' : 'has no event_id column'}; ` +
+      `AUTO_MIGRATE=false, but the table ${sql.display} ${columns.size === 0 ? 'is not visible to this user' : 'has no event_id column'}; ` +
         'run the consumer once with AUTO_MIGRATE=true as the table owner, or create it as the README shows',
     );
   }
@@ -90,7 +86,7 @@ export async function checkTable(pool: Pool): Promise<MigrationOutcome> {
 }
 
 /** Stores the rows in one transaction; returns how many were new (replayed events are skipped). */
-export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Promise<number> {
+export async function insertRows(pool: Pool, sql: TableSql, rows: readonly UserActionRow[]): Promise<number> {
   if (rows.length === 0) return 0;
   const client = await pool.connect();
   // A connection that drops mid-transaction is reported by the statement it fails; without a listener
@@ -100,7 +96,7 @@ export async function insertRows(pool: Pool, rows: readonly UserActionRow[]): Pr
     await client.query('BEGIN');
     await client.query(CREATE_STAGING);
     await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_INTO_STAGING)));
-    const result = await client.query(INSERT_FROM_STAGING);
+    const result = await client.query(sql.insertFromStaging);
     await client.query('COMMIT');
     client.off('error', ignoreClientError);
     client.release();
@@ -122,14 +118,19 @@ function ignoreClientError(): void {}
  */
 export async function prepareDatabase(
   pool: Pool,
-  { databaseUrl, maxOutageMs, autoMigrate }: { databaseUrl: string; maxOutageMs: number; autoMigrate: boolean },
+  {
+    databaseUrl,
+    maxOutageMs,
+    autoMigrate,
+    sql,
+  }: { databaseUrl: string; maxOutageMs: number; autoMigrate: boolean; sql: TableSql },
   logger: Logger,
   signal: AbortSignal,
 ): Promise<void> {
   const database = describeDatabaseUrl(databaseUrl);
   let outcome: MigrationOutcome;
   try {
-    outcome = await withRetry(() => (autoMigrate ? migrate(pool) : checkTable(pool)), {
+    outcome = await withRetry(() => (autoMigrate ? migrate(pool, sql) : checkTable(pool, sql)), {
       isRetryable: isTransientPgError,
       signal,
       ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
@@ -145,6 +146,6 @@ export async function prepareDatabase(
     throw toFatalPgError(error);
   }
   if (outcome === 'adopted')
-    logger.warn({ database, table: TABLE }, "adopted the original system's table: added event_id, widened id");
-  logger.info({ database, table: TABLE, outcome }, 'table ready');
+    logger.warn({ database, table: sql.display }, "adopted the original system's table: added event_id, widened id");
+  logger.info({ database, table: sql.display, outcome }, 'table ready');
 }

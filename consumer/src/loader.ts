@@ -22,6 +22,7 @@ import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
 import type { LoaderMetrics } from './metrics.js';
+import type { TableSql } from './sql.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -45,7 +46,7 @@ export interface LoaderOps {
 
 export async function startLoader(
   config: ConsumerConfig,
-  pool: Pool,
+  { pool, sql }: { pool: Pool; sql: TableSql },
   logger: Logger,
   signal: AbortSignal,
   { metrics, readiness }: LoaderOps,
@@ -94,7 +95,7 @@ export async function startLoader(
   const pipeline = createBatchPipeline({
     logger,
     signal: running,
-    insertRows: (rows) => insertRows(pool, rows),
+    insertRows: (rows) => insertRows(pool, sql, rows),
     sendDeadLetters: async (messages, abort) => {
       await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
     },

@@ -16,6 +16,7 @@ import { consumerEnvSchema, loadConsumerConfig } from './config.js';
 import { createPool, prepareDatabase } from './db.js';
 import { type Loader, startLoader } from './loader.js';
 import { createLoaderMetrics } from './metrics.js';
+import { sqlFor } from './sql.js';
 
 exitWithHelpIfAsked(
   formatHelp(
@@ -31,14 +32,18 @@ const logger = createLogger({ name: 'consumer', level: config.logLevel });
 runDaemon(
   async (signal) => {
     const pool = createPool(config.databaseUrl, logger);
+    const sql = sqlFor(config.table);
     const registry = createMetricsRegistry('consumer');
     const readiness = new Readiness({ postgres: 'table not created yet', kafka: 'not in the consumer group yet' });
     const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let loader: Loader | undefined;
     try {
-      await prepareDatabase(pool, config, logger, signal);
+      await prepareDatabase(pool, { ...config, sql }, logger, signal);
       readiness.met('postgres');
-      loader = await startLoader(config, pool, logger, signal, { metrics: createLoaderMetrics(registry, pool), readiness });
+      loader = await startLoader(config, { pool, sql }, logger, signal, {
+        metrics: createLoaderMetrics(registry, pool),
+        readiness,
+      });
       await Promise.race([aborted(signal), loader.failed]);
     } finally {
       await runShutdownSteps(logger, [

@@ -1,6 +1,7 @@
 import { ConfigError } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConsumerConfig, withCaFile } from '../src/config.js';
+import { sqlFor } from '../src/sql.js';
 
 describe('consumer configuration', () => {
   it("keeps the original system's database, table-creating, with the group of the original consumer", () => {
@@ -24,5 +25,19 @@ describe('consumer configuration', () => {
   it('names a CA file it cannot read', () => {
     expect(() => loadConsumerConfig({ DATABASE_CA_FILE: '/nowhere/ca.pem' })).toThrow(ConfigError);
     expect(() => loadConsumerConfig({ DATABASE_CA_FILE: '/nowhere/ca.pem' })).toThrow(/DATABASE_CA_FILE: cannot read this file/);
+  });
+
+  it('accepts only plain identifiers as table and schema names, and quotes them in every statement', () => {
+    expect(loadConsumerConfig({ DATABASE_SCHEMA: 'analytics', DATABASE_TABLE: 'user_events' }).table).toEqual({
+      schema: 'analytics',
+      name: 'user_events',
+    });
+    for (const bad of ['UserActions', 'x; DROP TABLE y', '1table', 'a'.repeat(64), 'public.t']) {
+      expect(() => loadConsumerConfig({ DATABASE_TABLE: bad }), bad).toThrow(/DATABASE_TABLE: must be a plain identifier/);
+    }
+    const sql = sqlFor({ schema: 'analytics', name: 'user_events' });
+    expect(sql.insertFromStaging).toContain('INSERT INTO "analytics"."user_events"');
+    expect(sql.adoptOriginalTable).toContain('ALTER SEQUENCE IF EXISTS "analytics"."user_events_id_seq" AS BIGINT');
+    expect(sql.columns.values).toEqual(['analytics', 'user_events']);
   });
 });

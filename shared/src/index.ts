@@ -18,6 +18,7 @@ export {
   connectWithRetry,
   createKafka,
   ensureTopic,
+  isKafkaClientError,
   isTransientKafkaError,
   type KafkaMessageOut,
   type TopicSpec,

@@ -86,6 +86,11 @@ function isUnreadableResponse(error: Error): boolean {
   return code === 'OUT_OF_BOUNDS' || code === 'PLT_KFK_OUT_OF_BOUNDS';
 }
 
+/** An error of either Kafka client, as opposed to one of PostgreSQL or of the code. */
+export function isKafkaClientError(error: Error): boolean {
+  return error.name.startsWith('KafkaJS') || isPlatformaticError(error) || isUnreadableResponse(error);
+}
+
 /** Producer errors (@platformatic/kafka): network trouble and leader moves pass, refusals do not. */
 function isTransientProducerError(error: PlatformaticError): boolean {
   switch (error.code) {

@@ -6,6 +6,10 @@
  *
  * - Partitions are Kafka's own (the Java client's murmur2), so a user's events share a partition with
  *   those of every other Kafka producer keyed the same way.
+ * - One send at a time: @platformatic/kafka 1.35 numbers an idempotent batch from the sequence of the
+ *   last acknowledged one, so two sends in flight to the same partition get the same sequence and the
+ *   broker drops the second as a duplicate while acknowledging it (dead letters went missing this way
+ *   in fault scenario 7).
  * - A producer whose sequence numbers the broker rejects for good (OUT_OF_ORDER_SEQUENCE_NUMBER,
  *   UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH) is replaced by a new one (a new producer id) and the
  *   send repeated. A repeated send can write a message twice; the consumer's event ids absorb that.
@@ -101,22 +105,29 @@ export function createReliableProducer({
     return records.filter((record) => !record.key || !written.has(compatibilityPartitioner(record, record.key) % partitionCount));
   };
 
+  const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal) => {
+    if (messages.length === 0) return;
+    const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
+    const pending = { records: messages.map((message) => toRecord(topic, message)) };
+    await withRetry(() => sendPending(topic, pending), {
+      isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
+      ...(signal ? { signal } : {}),
+      onRetry: (error, attempt, delayMs) => {
+        onRetry?.(error);
+        logSendRetry(error, attempt, delayMs);
+      },
+    });
+  };
+  let previousSend: Promise<void> = Promise.resolve();
+
   return {
     async connect() {
       await producer.initIdempotentProducer({});
     },
-    async send(topic, messages, signal) {
-      if (messages.length === 0) return;
-      const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
-      const pending = { records: messages.map((message) => toRecord(topic, message)) };
-      await withRetry(() => sendPending(topic, pending), {
-        isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
-        ...(signal ? { signal } : {}),
-        onRetry: (error, attempt, delayMs) => {
-          onRetry?.(error);
-          logSendRetry(error, attempt, delayMs);
-        },
-      });
+    send(topic, messages, signal) {
+      const result = previousSend.then(() => sendAll(topic, messages, signal));
+      previousSend = result.catch(() => undefined);
+      return result;
     },
     async disconnect() {
       await producer.close();

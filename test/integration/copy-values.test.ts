@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createPool, insertRows, migrate } from '../../consumer/src/db.js';
 import type { UserActionRow } from '../../consumer/src/decode.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createWorld } from '../support/world.js';
 
@@ -18,12 +19,13 @@ describe('the COPY path of the batch insert', () => {
     const world = await createWorld();
     const pool = createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
     try {
-      await migrate(pool);
+      const sql = sqlFor(DEFAULT_TABLE);
+      await migrate(pool, sql);
       const devices = ['tab\there', 'new\nline\r\n', 'back\\slash \\N \\t', '\\N', 'émoji 🚀 "quoted", comma', null];
       const rows = devices.map((device, index) => row(`00000000-0000-4000-8000-00000000000${index}`, device));
 
-      expect(await insertRows(pool, rows)).toBe(rows.length);
-      expect(await insertRows(pool, rows)).toBe(0);
+      expect(await insertRows(pool, sql, rows)).toBe(rows.length);
+      expect(await insertRows(pool, sql, rows)).toBe(0);
 
       const stored = await world.db.query<{ device: string | null }>('SELECT device FROM useractions ORDER BY event_id');
       expect(stored.rows.map((stored) => stored.device)).toEqual(devices);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { CREATE_TABLE } from '../../consumer/src/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
@@ -33,6 +33,25 @@ describe('the consumer and its database', () => {
        FROM useractions`,
     );
     expect(rows[0]).toEqual({ ids: 150, old: 50, id_type: 'bigint' });
+    expect((await consumer.stop()).code).toBe(0);
+  });
+
+  it('stores into DATABASE_SCHEMA.DATABASE_TABLE, and adopts an original table there too', async () => {
+    const world = await createWorld();
+    await world.db.query('CREATE SCHEMA analytics');
+    await world.db.query(`CREATE TABLE analytics.user_events (
+      id SERIAL PRIMARY KEY, userid UUID NOT NULL, action TEXT NOT NULL,
+      ipaddress TEXT, device TEXT, timestamp TIMESTAMPTZ NOT NULL)`);
+    const env = { ...world.env, DATABASE_SCHEMA: 'analytics', DATABASE_TABLE: 'user_events' };
+    const consumer = spawnDaemon('consumer', env);
+    await consumer.waitForLog(
+      (line) => line.msg === 'table ready' && line.outcome === 'adopted' && line.table === 'analytics.user_events',
+    );
+    const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
+    expect((await producer.exited).code).toBe(0);
+    const count = async () => Number((await world.db.query('SELECT count(*) FROM analytics.user_events')).rows[0].count);
+    await waitFor(count, (rows) => rows >= 50, { what: '50 rows in analytics.user_events' });
+    expect((await world.db.query("SELECT to_regclass('public.useractions') AS other")).rows[0].other).toBeNull();
     expect((await consumer.stop()).code).toBe(0);
   });
 
@@ -70,7 +89,7 @@ describe('the consumer and its database', () => {
     expect(early.logs.find((line) => line.level === 60)?.msg).toContain('AUTO_MIGRATE=false, but the table useractions');
 
     // What the README tells an administrator to run.
-    await world.db.query(CREATE_TABLE);
+    await world.db.query(sqlFor(DEFAULT_TABLE).createTable);
     await world.db.query(`GRANT SELECT, INSERT ON useractions TO ${role}`);
     const consumer = spawnDaemon('consumer', env);
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
