@@ -18,6 +18,9 @@
 #   KAFKA_SASL_PORT         a second client port on 127.0.0.1 that requires SASL  (default none)
 #   KAFKA_SASL_USERS        its users, user:password,...  (SCRAM credentials are stored when the
 #                           storage is formatted, so they take effect with a new KAFKA_STATE_DIR)
+# For clients that connect over TLS:
+#   KAFKA_SSL_PORT          a client port on 127.0.0.1 that speaks TLS             (default none)
+#   KAFKA_SSL_KEYSTORE      PEM file with the broker's private key (PKCS#8, unencrypted) and certificate
 # Replication factors follow the number of voters: 3 nodes give replication factor 3 and
 # min.insync.replicas 2, so one broker can be down without stopping writes.
 set -euo pipefail
@@ -39,6 +42,8 @@ replication=$((voter_count < 3 ? voter_count : 3))
 min_isr=$((replication >= 3 ? 2 : 1))
 sasl_port=${KAFKA_SASL_PORT:-}
 sasl_users=${KAFKA_SASL_USERS:-}
+ssl_port=${KAFKA_SSL_PORT:-}
+ssl_keystore=${KAFKA_SSL_KEYSTORE:-}
 
 say() { printf 'kafka: %s\n' "$*" >&2; }
 
@@ -74,12 +79,25 @@ listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.com
 EOT
 }
 
+ssl_config() {
+  [[ -z $ssl_port ]] && return
+  cat <<EOT
+ssl.keystore.type=PEM
+ssl.keystore.location=$ssl_keystore
+EOT
+}
+
 write_config() {
   mkdir -p "$state_dir/data"
   local listeners="PLAINTEXT://127.0.0.1:$port" protocols=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
   if [[ -n $sasl_port ]]; then
     listeners+=",SASL_PLAINTEXT://127.0.0.1:$sasl_port"
     protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
+  if [[ -n $ssl_port ]]; then
+    [[ -f $ssl_keystore ]] || { say "KAFKA_SSL_PORT needs KAFKA_SSL_KEYSTORE, a PEM file with the key and certificate"; exit 1; }
+    listeners+=",SSL://127.0.0.1:$ssl_port"
+    protocols+=",SSL:SSL"
   fi
   cat >"$state_dir/server.properties" <<EOF
 process.roles=broker,controller
@@ -91,6 +109,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=$protocols
 $(sasl_config)
+$(ssl_config)
 log.dirs=$state_dir/data
 num.partitions=1
 default.replication.factor=$replication

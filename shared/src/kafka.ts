@@ -86,6 +86,29 @@ function isUnreadableResponse(error: Error): boolean {
   return code === 'OUT_OF_BOUNDS' || code === 'PLT_KFK_OUT_OF_BOUNDS';
 }
 
+// Node.js' verdicts on a certificate it does not trust: a configuration problem, not an outage.
+const TLS_VERIFICATION_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+]);
+
+/** The certificate verification failure anywhere inside a client error (its causes and inner errors). */
+function untrustedCertificate(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && TLS_VERIFICATION_CODES.has(code)) return code;
+  const inner = [error.cause, ...((error as { errors?: unknown[] }).errors ?? [])];
+  for (const nested of inner) {
+    const found = untrustedCertificate(nested);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** An error of either Kafka client, as opposed to one of PostgreSQL or of the code. */
 export function isKafkaClientError(error: Error): boolean {
   return error.name.startsWith('KafkaJS') || isPlatformaticError(error) || isUnreadableResponse(error);
@@ -114,6 +137,7 @@ function isTransientProducerError(error: PlatformaticError): boolean {
  * or a request the cluster will never accept. Errors that are not Kafka's are never retried here.
  */
 export function isTransientKafkaError(error: Error): boolean {
+  if (untrustedCertificate(error)) return false;
   if (isUnreadableResponse(error)) return true;
   if (isPlatformaticError(error)) return isTransientProducerError(error);
   let isKafkaError = false;
@@ -143,7 +167,10 @@ export async function connectWithRetry(
       !isTransientKafkaError(error) &&
       (error.name.startsWith('KafkaJS') || isPlatformaticError(error))
     ) {
-      throw new FatalError(`Kafka refused the connection: ${error.message}`, { cause: error });
+      const hint = untrustedCertificate(error)
+        ? " (the brokers' TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it)"
+        : '';
+      throw new FatalError(`Kafka refused the connection: ${error.message}${hint}`, { cause: error });
     }
     throw error;
   }

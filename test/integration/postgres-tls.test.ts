@@ -1,64 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeCertificates, type TestCertificates } from '../support/certificates.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createPostgresServer, type PostgresServer } from '../support/postgres-server.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 const PORT = 25532;
-const certificates = mkdtempSync(join(tmpdir(), 'pg-tls-'));
+let certificates: TestCertificates;
 let server: PostgresServer;
 
-/** A CA of the test's own, and a server certificate it signed for 127.0.0.1. */
-function makeCertificates(): void {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: certificates, stdio: 'ignore' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test CA',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  );
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr');
-  execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1,DNS:localhost" > san.ext'], { cwd: certificates });
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'server.crt',
-  );
-}
-
 beforeAll(() => {
-  makeCertificates();
+  certificates = makeCertificates();
   server = createPostgresServer(PORT, {
-    files: {
-      'server.crt': readFileSync(join(certificates, 'server.crt'), 'utf8'),
-      'server.key': readFileSync(join(certificates, 'server.key'), 'utf8'),
-    },
+    files: { 'server.crt': certificates.serverCertificate, 'server.key': certificates.serverKey },
     settings: ['ssl = on', "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"],
     // TLS or nothing, on TCP; the local socket stays open for the server's own tools.
     hba: ['local all all trust', 'hostssl all all 127.0.0.1/32 trust', 'hostnossl all all 127.0.0.1/32 reject', ''].join('\n'),
@@ -68,17 +23,17 @@ beforeAll(() => {
 
 afterAll(() => {
   server?.destroy();
-  rmSync(certificates, { recursive: true, force: true });
+  certificates?.remove();
 });
 
 const tlsUrl = (database: string) => `postgres://postgres@127.0.0.1:${PORT}/${database}?sslmode=verify-full`;
 
 describe('PostgreSQL over TLS', () => {
   it('with DATABASE_CA_FILE the consumer verifies the server and stores every event over TLS', async () => {
-    const admin = `${tlsUrl('postgres')}&sslrootcert=${join(certificates, 'ca.pem')}`;
+    const admin = `${tlsUrl('postgres')}&sslrootcert=${certificates.caFile}`;
     const world = await createWorld({ databaseUrl: admin, kafkaBrokers: inject('kafkaBrokers') });
     const database = new URL(world.databaseUrl).pathname.slice(1);
-    const env = { ...world.env, DATABASE_URL: tlsUrl(database), DATABASE_CA_FILE: join(certificates, 'ca.pem') };
+    const env = { ...world.env, DATABASE_URL: tlsUrl(database), DATABASE_CA_FILE: certificates.caFile };
 
     const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '200' });
     expect((await producer.exited).code).toBe(0);

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { makeCertificates, type TestCertificates } from '../support/certificates.js';
+import { spawnDaemon } from '../support/daemon.js';
+import { waitFor, waitUntilStable } from '../support/wait.js';
+import { createWorld } from '../support/world.js';
+
+// A broker of its own with a TLS listener, whose certificate comes from a CA made for the test.
+const PLAINTEXT_PORT = 22192;
+const TLS_PORT = 22195;
+const repo = new URL('../../', import.meta.url).pathname;
+const stateDir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
+let certificates: TestCertificates;
+
+const kafkaScript = (command: 'start' | 'stop') =>
+  execFileSync('bash', [`${repo}scripts/kafka.sh`, command], {
+    env: {
+      ...process.env,
+      KAFKA_PORT: String(PLAINTEXT_PORT),
+      KAFKA_SSL_PORT: String(TLS_PORT),
+      KAFKA_SSL_KEYSTORE: certificates.serverPemFile,
+      KAFKA_STATE_DIR: stateDir,
+    },
+    stdio: 'ignore',
+  });
+
+beforeAll(() => {
+  certificates = makeCertificates();
+  kafkaScript('start');
+});
+afterAll(() => {
+  kafkaScript('stop');
+  rmSync(stateDir, { recursive: true, force: true });
+  certificates.remove();
+});
+
+describe('Kafka over TLS', () => {
+  it('with KAFKA_SSL_CA_FILE both daemons verify the broker and every event is stored once', async () => {
+    const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
+    const env = { ...world.env, KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`, KAFKA_SSL_CA_FILE: certificates.caFile };
+    const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '300' });
+    expect((await producer.exited).code).toBe(0);
+    const consumer = spawnDaemon('consumer', env);
+    await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
+    expect(await waitUntilStable(world.rowCount, { stableMs: 1_000 })).toBe(300);
+    expect((await consumer.stop()).code).toBe(0);
+  });
+
+  it('a broker certificate it cannot verify stops the daemon with a clear message, not a retry loop', async () => {
+    const daemon = spawnDaemon('consumer', {
+      KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`,
+      KAFKA_SSL: 'true',
+      DATABASE_URL: inject('databaseUrl'),
+    });
+    expect((await daemon.exited).code).toBe(1);
+    const fatal = daemon.logs.filter((line) => line.level >= 50).map((line) => line.msg);
+    expect(fatal).toEqual([expect.stringContaining('set KAFKA_SSL_CA_FILE to the CA that signed it')]);
+  });
+});
