@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { consumerEnvSchema } from '../../consumer/src/config.js';
 import { producerEnvSchema } from '../../producer/src/config.js';
@@ -26,4 +27,11 @@ it.each([
   for (const variable of Object.keys(schema.shape)) expect(help).toContain(`  ${variable} `);
   expect(help).toMatch(/KAFKA_BROKERS +Kafka brokers, comma-separated host:port \(default: localhost:9092\)/);
   if (name === 'producer') expect(help).toMatch(/--rate N +Events per second[\s\S]*--count N +Stop after N events/);
+});
+
+it('the README documents every setting of both daemons', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  for (const variable of [...Object.keys(consumerEnvSchema.shape), ...Object.keys(producerEnvSchema.shape)]) {
+    expect(readme, variable).toContain(`| \`${variable}\``);
+  }
 });
