@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
-import { waitFor, waitUntilStable } from '../support/wait.js';
+import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
 // A broker of its own, with a SASL_PLAINTEXT listener and SCRAM credentials stored at format time.
@@ -47,11 +47,7 @@ describe('Kafka with SASL authentication', () => {
     '%s with the right password: every event stored once',
     async (mechanism) => {
       const { world, env } = await saslWorld(mechanism, USER.password);
-      const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '300' });
-      expect((await producer.exited).code).toBe(0);
-      const consumer = spawnDaemon('consumer', env);
-      await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
-      expect(await waitUntilStable(world.rowCount, { stableMs: 1_000 })).toBe(300);
+      const { producer, consumer } = await produceAndStore(world, env, 300);
       expect((await consumer.stop()).code).toBe(0);
       for (const daemon of [producer, consumer]) expect(JSON.stringify(daemon.logs)).not.toContain(USER.password);
     },

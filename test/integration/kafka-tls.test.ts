@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';
 import { spawnDaemon } from '../support/daemon.js';
-import { waitFor, waitUntilStable } from '../support/wait.js';
+import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
 // A broker of its own with a TLS listener, whose certificate comes from a CA made for the test.
@@ -41,11 +41,7 @@ describe('Kafka over TLS', () => {
   it('with KAFKA_SSL_CA_FILE both daemons verify the broker and every event is stored once', async () => {
     const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
     const env = { ...world.env, KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}`, KAFKA_SSL_CA_FILE: certificates.caFile };
-    const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '300' });
-    expect((await producer.exited).code).toBe(0);
-    const consumer = spawnDaemon('consumer', env);
-    await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
-    expect(await waitUntilStable(world.rowCount, { stableMs: 1_000 })).toBe(300);
+    const { consumer } = await produceAndStore(world, env, 300);
     expect((await consumer.stop()).code).toBe(0);
   });
 
