@@ -4,6 +4,7 @@
 //
 // Phases, each on its own topic and consumer group, all rows in one table:
 //   producer  `producer --rate 0 --count N` fills a backlog                         → producer_eps
+//             and the same with the original's random events (SIM_USERS=0)        → producer_random_eps
 //   catch-up  a consumer drains that backlog, nothing else running                  → catchup_eps, RSS
 //   sustained producer (as fast as it can) and consumer together                    → sustained_eps
 //   latency   producer at 5,000 events/s, then at the default pace (2 events/s)     → p50_ms, p99_ms
@@ -26,8 +27,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
 const save = process.argv.includes('--save');
 const SIZES = quick
-  ? { backlog: 200_000, sustained: 200_000, latencySeconds: 10, idleSeconds: 10, baselineSeconds: 5 }
-  : { backlog: 1_000_000, sustained: 1_000_000, latencySeconds: 30, idleSeconds: 20, baselineSeconds: 15 };
+  ? { backlog: 200_000, random: 100_000, sustained: 200_000, latencySeconds: 10, idleSeconds: 10, baselineSeconds: 5 }
+  : { backlog: 1_000_000, random: 500_000, sustained: 1_000_000, latencySeconds: 30, idleSeconds: 20, baselineSeconds: 15 };
 const KAFKA_PORT = Number(process.env.BENCH_KAFKA_PORT ?? 26092);
 const PORTS = { consumer: 26464, producer: 26465 };
 const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -224,20 +225,22 @@ export function histogramQuantile(quantile, buckets) {
   return previous.le;
 }
 
-async function producerPhase() {
-  say(`producer: ${SIZES.backlog.toLocaleString('en')} events as fast as the broker acknowledges`);
-  const producer = startDaemon(
-    'producer',
-    baseEnv('bench-backlog', 'unused'),
-    ['--rate', '0', '--count', String(SIZES.backlog)],
-    'producer',
-  );
+/**
+ * The producer in load mode on `topic`: simulated users (the default), or with `random` the original
+ * system's random events, to show what the simulation costs.
+ */
+async function producerPhase(/** @type {string} */ topic, /** @type {number} */ count, random = false) {
+  const kind = random ? 'random events (SIM_USERS=0)' : 'simulated users';
+  say(`producer: ${count.toLocaleString('en')} events of ${kind}, as fast as the broker acknowledges`);
+  const env = { ...baseEnv(topic, 'unused'), ...(random ? { SIM_USERS: '0' } : {}) };
+  const name = random ? 'producer-random' : 'producer';
+  const producer = startDaemon('producer', env, ['--rate', '0', '--count', String(count)], name);
   await scrapeWhenUp(PORTS.producer);
   const { eps } = await followCounter({
-    phase: 'producer',
+    phase: name,
     port: PORTS.producer,
     metric: 'user_actions_events_produced_total',
-    done: async (value) => value >= SIZES.backlog || (await Promise.race([producer.exited.then(() => true), sleep(0, false)])),
+    done: async (value) => value >= count || (await Promise.race([producer.exited.then(() => true), sleep(0, false)])),
   });
   await producer.stop();
   return eps;
@@ -440,6 +443,7 @@ function machine() {
 function printTable(results) {
   const rows = [
     ['producer (load mode)', results.producer_eps, 'events/s', '≥ 150,000'],
+    ['producer, random events (no simulation)', results.producer_random_eps, 'events/s', ''],
     ['catch-up of the backlog', results.catchup_eps, 'events/s', '≥ 100,000'],
     ['sustained, producer running', results.sustained_eps, 'events/s', '≥ 60,000'],
     ['latency p50 at 5,000/s', results.p50_ms, 'ms', ''],
@@ -454,7 +458,7 @@ function printTable(results) {
   say('');
   for (const [what = '', value = 0, unit = '', target = ''] of /** @type {[string, number, string, string][]} */ (rows)) {
     const shown = value < 10 ? value.toFixed(2) : Math.round(value).toLocaleString('en');
-    say(`${what.padEnd(36)} ${shown.padStart(10)} ${unit.padEnd(9)} ${target}`);
+    say(`${what.padEnd(40)} ${shown.padStart(10)} ${unit.padEnd(9)} ${target}`);
   }
   say('');
 }
@@ -472,7 +476,8 @@ async function main() {
   await db.connect();
   kafkaScript('start', stateDir);
   try {
-    const producer_eps = await producerPhase();
+    const producer_eps = await producerPhase('bench-backlog', SIZES.backlog);
+    const producer_random_eps = await producerPhase('bench-random', SIZES.random, true);
     const catchUp = await catchUpPhase(db);
     const sustained = await sustainedPhase(db, SIZES.backlog);
     let stored = SIZES.backlog + SIZES.sustained;
@@ -490,6 +495,7 @@ async function main() {
       idle_p99_ms: Number(idle.p99Ms.toFixed(1)),
       consumer_rss_mb: Math.round(Math.max(catchUp.rssMb, sustained.rssMb)),
       producer_eps: Math.round(producer_eps),
+      producer_random_eps: Math.round(producer_random_eps),
       baseline_eps: Math.round(baseline_eps),
       copy_ceiling_eps: Math.round(copy_ceiling_eps),
       catchup_vs_copy_ceiling: Number((catchUp.eps / copy_ceiling_eps).toFixed(3)),

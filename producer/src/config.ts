@@ -31,6 +31,12 @@ export const producerEnvSchema = z
       .describe('Milliseconds between two events (fractions allowed); 0 = as fast as acknowledged'),
     PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
     LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
+    SIM_USERS: integerSchema(0, 10_000_000)
+      .default(1_000)
+      .describe("Simulated users, in sessions; 0 = the original system's random events, a new user each"),
+    SIM_SEED: integerSchema(0, 2 ** 31 - 1)
+      .optional()
+      .describe('Seed of the simulation: the same seed gives the same events (default: a new one, logged)'),
     KAFKA_COMPRESSION: z
       .enum(COMPRESSIONS, { error: `must be one of ${COMPRESSIONS.join(', ')}` })
       .default('none')
@@ -42,6 +48,7 @@ export const producerEnvSchema = z
 export const producerOptions = {
   '--rate N': 'Events per second (overrides PRODUCER_INTERVAL_MS); 0 = as fast as acknowledged',
   '--count N': 'Stop after N events (overrides PRODUCER_COUNT)',
+  '--seed N': 'Seed of the simulation (overrides SIM_SEED)',
 } as const;
 
 export interface ProducerConfig {
@@ -54,6 +61,9 @@ export interface ProducerConfig {
   intervalMs: number;
   /** Stop (and exit 0) after this many events; 0 runs until stopped. */
   count: number;
+  simUsers: number;
+  /** Undefined: a new seed each run. */
+  simSeed: number | undefined;
   logLevel: LogLevel;
   summaryIntervalMs: number;
   metricsPort: number;
@@ -76,9 +86,13 @@ export function loadProducerConfig(env: Env, argv: readonly string[] = []): Prod
 }
 
 function parseOptions(argv: readonly string[], problems: string[]): Partial<ProducerConfig> {
-  let values: { rate?: string | undefined; count?: string | undefined };
+  let values: { rate?: string | undefined; count?: string | undefined; seed?: string | undefined };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { rate: { type: 'string' }, count: { type: 'string' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { rate: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' } },
+      strict: true,
+    }));
   } catch (error) {
     problems.push(`command line: ${(error as Error).message.split('\n')[0]}`);
     return {};
@@ -96,6 +110,11 @@ function parseOptions(argv: readonly string[], problems: string[]): Partial<Prod
       problems.push('--count: must be a whole number of events, 0 or more');
     else options.count = count;
   }
+  if (values.seed !== undefined) {
+    const seed = Number(values.seed);
+    if (!/^\d+$/.test(values.seed) || seed >= 2 ** 31) problems.push('--seed: must be a whole number from 0 to 2147483647');
+    else options.simSeed = seed;
+  }
   return options;
 }
 
@@ -109,6 +128,8 @@ function configFromEnv(env: Env): ProducerConfig {
     clientId: parsed.KAFKA_CLIENT_ID,
     intervalMs: parsed.PRODUCER_INTERVAL_MS,
     count: parsed.PRODUCER_COUNT,
+    simUsers: parsed.SIM_USERS,
+    simSeed: parsed.SIM_SEED,
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
     metricsPort: parsed.METRICS_PORT,

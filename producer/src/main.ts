@@ -16,7 +16,7 @@ import {
   type UserActionEvent,
 } from '@user-actions/shared';
 import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
-import { generateEvent } from './generate.js';
+import { createEventSource } from './event-source.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';
@@ -66,7 +66,7 @@ runDaemon(
         intervalMs: config.intervalMs,
         count: config.count,
         signal,
-        generate: () => generateEvent(),
+        generate: createEventSource(config, logger),
         send: async (events) => {
           const stopTimer = metrics.sendSeconds.startTimer();
           await send(events);

@@ -1,0 +1,307 @@
+/**
+ * A simulated population instead of random noise: `users` people with stable ids, devices and
+ * addresses, who log in, browse, search, fill and empty carts, buy, follow, like, comment and
+ * subscribe in sessions, keeping every invariant a real system would (no Logout without a Login, no
+ * Unfollow without a Follow of the same user, no RemoveFromCart from an empty cart, …). A few users are
+ * very active and most are not (Zipf). The same seed gives the same sequence of events.
+ *
+ * Faker makes the population's names, devices, products and queries once; each event then costs a few
+ * draws of a small seeded generator, so that the simulation does not slow the load mode.
+ */
+import { en, Faker } from '@faker-js/faker';
+import type { Action, UserActionEvent } from '@user-actions/shared';
+
+export interface SimulationOptions {
+  users: number;
+  seed: number;
+  /** Zipf exponent of activity: 0 = everyone equally active; about 1 = a few users dominate. */
+  skew?: number;
+  /** Milliseconds since the epoch; injected by tests for reproducible timestamps. */
+  now?: () => number;
+}
+
+interface Session {
+  id: string;
+  device: string;
+  ipAddress: string;
+}
+
+interface SimulatedUser {
+  id: string;
+  device: string;
+  ipAddress: string;
+  session: Session | undefined;
+  cart: string[];
+  following: string[];
+  liked: string[];
+  comments: string[];
+  subscribed: boolean;
+  lastTimestamp: number;
+}
+
+/** sfc32: small, fast and good enough for simulation; seeded, so runs repeat. */
+function seededRandom(seed: number): () => number {
+  let a = 0x9e3779b9 ^ seed;
+  let b = 0x243f6a88 ^ (seed * 31);
+  let c = 0xb7e15162;
+  let d = 1;
+  const next = () => {
+    a |= 0;
+    b |= 0;
+    c |= 0;
+    d |= 0;
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
+}
+
+// Two hex digits per byte, looked up: number.toString(16) made id formatting 40% of an event's cost.
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+const hex16 = (bits: number) => (BYTE_HEX[(bits >>> 8) & 255] as string) + (BYTE_HEX[bits & 255] as string);
+const word = (random: () => number) => (random() * 4294967296) >>> 0;
+
+/** A version-4 UUID from the seeded generator, so that ids repeat with the seed too. */
+function uuidFrom(random: () => number): string {
+  const [a, b, c, d] = [word(random), word(random), word(random), word(random)];
+  const version = ((b & 0x0fff) | 0x4000) >>> 0;
+  const variant = (((c >>> 16) & 0x3fff) | 0x8000) >>> 0;
+  return `${hex16(a >>> 16)}${hex16(a)}-${hex16(b >>> 16)}-${hex16(version)}-${hex16(variant)}-${hex16(c)}${hex16(d >>> 16)}${hex16(d)}`;
+}
+
+/** Cumulative weights 1/rank^skew, for drawing a user in O(log n). */
+function zipfCumulative(count: number, skew: number): Float64Array {
+  return cumulativeWeights(Array.from({ length: count }, (_, rank) => 1 / (rank + 1) ** skew));
+}
+
+function drawIndex(cumulative: Float64Array, random: () => number): number {
+  const target = random() * (cumulative[cumulative.length - 1] as number);
+  let low = 0;
+  let high = cumulative.length - 1;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((cumulative[middle] as number) < target) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** What a user in a session does next, before the invariants are applied. */
+const SESSION_MIX: [Action, number][] = [
+  ['PageView', 30],
+  ['Search', 12],
+  ['AddToCart', 9],
+  ['RemoveFromCart', 3],
+  ['Purchase', 3],
+  ['Like', 8],
+  ['Unlike', 2],
+  ['Comment', 4],
+  ['DeleteComment', 1],
+  ['FollowUser', 4],
+  ['UnfollowUser', 1],
+  ['ProfileUpdate', 2],
+  ['SubscriptionStart', 1],
+  ['SubscriptionCancel', 1],
+  ['Logout', 5],
+];
+
+export class Simulation {
+  private readonly random: () => number;
+  private readonly users: SimulatedUser[];
+  private readonly activity: Float64Array;
+  private readonly mix: Float64Array;
+  private readonly devices: string[];
+  private readonly products: { id: string; name: string; price: number }[];
+  private readonly queries: string[];
+  private readonly pages: string[];
+  private readonly now: () => number;
+
+  constructor({ users, seed, skew = 1.1, now = Date.now }: SimulationOptions) {
+    const faker = new Faker({ locale: [en] });
+    faker.seed(seed);
+    this.random = seededRandom(seed);
+    this.now = now;
+    this.devices = Array.from({ length: 60 }, () => deviceName(faker));
+    this.products = Array.from({ length: 500 }, () => ({
+      id: uuidFrom(this.random),
+      name: faker.commerce.productName(),
+      price: Number(faker.commerce.price({ min: 3, max: 400 })),
+    }));
+    this.queries = Array.from({ length: 300 }, () => faker.commerce.product().toLowerCase());
+    this.pages = [
+      '/',
+      '/deals',
+      '/feed',
+      '/profile',
+      '/settings',
+      '/help',
+      ...this.products.slice(0, 100).map((p) => `/products/${p.id}`),
+    ];
+    this.users = Array.from({ length: users }, () => ({
+      id: uuidFrom(this.random),
+      device: this.pick(this.devices),
+      ipAddress: faker.internet.ipv4(),
+      session: undefined,
+      cart: [],
+      following: [],
+      liked: [],
+      comments: [],
+      subscribed: false,
+      lastTimestamp: 0,
+    }));
+    this.activity = zipfCumulative(users, skew);
+    this.mix = cumulativeWeights(SESSION_MIX.map(([, weight]) => weight));
+  }
+
+  next(): UserActionEvent {
+    const user = this.users[drawIndex(this.activity, this.random)] as SimulatedUser;
+    const { action, metadata } = user.session ? this.act(user, user.session) : this.logIn(user);
+    const session = user.session;
+    // Per user, time never goes backwards, even if the clock does.
+    const timestamp = Math.max(this.now(), user.lastTimestamp);
+    user.lastTimestamp = timestamp;
+    if (action === 'Logout') user.session = undefined;
+    return {
+      EventId: uuidFrom(this.random),
+      UserId: user.id,
+      Action: action,
+      Metadata: { IpAddress: session?.ipAddress ?? user.ipAddress, Device: session?.device ?? user.device, ...metadata },
+      Timestamp: this.isoTimestamp(timestamp),
+    };
+  }
+
+  private logIn(user: SimulatedUser): { action: Action; metadata: Record<string, unknown> } {
+    // Now and then a user comes back on another device or from another network.
+    if (this.random() < 0.05) user.device = this.pick(this.devices);
+    if (this.random() < 0.05) user.ipAddress = randomIp(this.random);
+    const session: Session = { id: uuidFrom(this.random), device: user.device, ipAddress: user.ipAddress };
+    user.session = session;
+    return { action: 'Login', metadata: { SessionId: session.id } };
+  }
+
+  private act(user: SimulatedUser, session: Session): { action: Action; metadata: Record<string, unknown> } {
+    // A session that simply times out: the next event of this user starts a new one.
+    if (this.random() < 0.02) {
+      user.session = undefined;
+      return this.logIn(user);
+    }
+    const base = { SessionId: session.id };
+    for (;;) {
+      const action = SESSION_MIX[drawIndex(this.mix, this.random)]?.[0] as Action;
+      const details = this.details(user, action);
+      if (details) return { action, metadata: { ...base, ...details } };
+    }
+  }
+
+  /** The action's context, or undefined when its invariant does not allow it now (another is drawn). */
+  private details(user: SimulatedUser, action: Action): Record<string, unknown> | undefined {
+    switch (action) {
+      case 'PageView':
+        return { Page: this.pick(this.pages) };
+      case 'Search':
+        return { Query: this.pick(this.queries) };
+      case 'AddToCart': {
+        const product = this.pick(this.products);
+        user.cart.push(product.id);
+        return { ProductId: product.id, ProductName: product.name, Price: product.price };
+      }
+      case 'RemoveFromCart':
+        return user.cart.length === 0 ? undefined : { ProductId: takeRandom(user.cart, this.random) };
+      case 'Purchase': {
+        if (user.cart.length === 0) return undefined;
+        const items = user.cart.splice(0);
+        const amount = items.reduce((sum, id) => sum + (this.products.find((p) => p.id === id)?.price ?? 0), 0);
+        return { OrderId: uuidFrom(this.random), Items: items.length, Amount: Math.round(amount * 100) / 100, Currency: 'EUR' };
+      }
+      case 'FollowUser': {
+        const target = (this.users[drawIndex(this.activity, this.random)] as SimulatedUser).id;
+        if (target === user.id || user.following.includes(target)) return undefined;
+        user.following.push(target);
+        return { TargetUserId: target };
+      }
+      case 'UnfollowUser':
+        return user.following.length === 0 ? undefined : { TargetUserId: takeRandom(user.following, this.random) };
+      case 'Like': {
+        const post = uuidFrom(this.random);
+        user.liked.push(post);
+        return { PostId: post };
+      }
+      case 'Unlike':
+        return user.liked.length === 0 ? undefined : { PostId: takeRandom(user.liked, this.random) };
+      case 'Comment': {
+        const comment = uuidFrom(this.random);
+        user.comments.push(comment);
+        return { CommentId: comment, PostId: uuidFrom(this.random) };
+      }
+      case 'DeleteComment':
+        return user.comments.length === 0 ? undefined : { CommentId: takeRandom(user.comments, this.random) };
+      case 'SubscriptionStart':
+        if (user.subscribed) return undefined;
+        user.subscribed = true;
+        return { Plan: this.random() < 0.7 ? 'monthly' : 'yearly' };
+      case 'SubscriptionCancel':
+        if (!user.subscribed) return undefined;
+        user.subscribed = false;
+        return {};
+      case 'ProfileUpdate':
+        return { Field: this.pick(['avatar', 'bio', 'email', 'name', 'password']) };
+      case 'Logout':
+        return {};
+      case 'Login':
+        return undefined;
+    }
+  }
+
+  private lastMs = Number.NaN;
+  private lastIso = '';
+
+  /** Formatting a timestamp costs as much as the rest of an event; in load mode many share a millisecond. */
+  private isoTimestamp(ms: number): string {
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    return this.lastIso;
+  }
+
+  private pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)] as T;
+  }
+}
+
+function cumulativeWeights(weights: readonly number[]): Float64Array {
+  const cumulative = new Float64Array(weights.length);
+  let total = 0;
+  weights.forEach((weight, index) => {
+    total += weight;
+    cumulative[index] = total;
+  });
+  return cumulative;
+}
+
+function takeRandom(items: string[], random: () => number): string {
+  const index = Math.floor(random() * items.length);
+  const [taken] = items.splice(index, 1);
+  return taken as string;
+}
+
+function randomIp(random: () => number): string {
+  const octet = () => 1 + Math.floor(random() * 254);
+  return `${octet()}.${octet()}.${octet()}.${octet()}`;
+}
+
+const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge'] as const;
+const SYSTEMS = ['Windows', 'macOS', 'Linux', 'ChromeOS'] as const;
+
+/** "Browser on OS" as the original system wrote it, or the app on a phone model. */
+function deviceName(faker: Faker): string {
+  if (faker.number.int(9) < 4)
+    return `App on ${faker.helpers.arrayElement(['iPhone 15', 'iPhone 13', 'Pixel 8', 'Galaxy S24', 'Galaxy A54', 'Xiaomi 13'])}`;
+  return `${faker.helpers.arrayElement(BROWSERS)} on ${faker.helpers.arrayElement(SYSTEMS)}`;
+}

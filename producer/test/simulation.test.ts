@@ -1,0 +1,128 @@
+import { ACTIONS, parseUserActionEvent, type UserActionEvent } from '@user-actions/shared';
+import { describe, expect, it } from 'vitest';
+import { Simulation } from '../src/simulation.js';
+
+const EVENTS = 100_000;
+
+function run(seed: number, count = EVENTS): UserActionEvent[] {
+  let clock = Date.parse('2026-11-26T08:00:00Z');
+  const simulation = new Simulation({ users: 1_000, seed, now: () => (clock += 7) });
+  return Array.from({ length: count }, () => simulation.next());
+}
+
+const events = run(42);
+const meta = (event: UserActionEvent) => event.Metadata as Record<string, unknown>;
+
+function byUser(): Map<string, UserActionEvent[]> {
+  const users = new Map<string, UserActionEvent[]>();
+  for (const event of events) {
+    const list = users.get(event.UserId);
+    if (list) list.push(event);
+    else users.set(event.UserId, [event]);
+  }
+  return users;
+}
+
+describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000 users)`, () => {
+  it("speaks the original system's wire format, with every action", () => {
+    for (const event of events.slice(0, 5_000)) expect(parseUserActionEvent(JSON.stringify(event)).ok).toBe(true);
+    expect(new Set(events.map((event) => event.Action))).toEqual(new Set(ACTIONS));
+    expect(new Set(events.map((event) => event.EventId)).size).toBe(EVENTS);
+  });
+
+  it('keeps every invariant, user by user, in order', () => {
+    // Collected rather than asserted one by one: a million expect() calls would take a minute.
+    const violations: string[] = [];
+    const check = (holds: boolean, what: string, context: string) => {
+      if (!holds && violations.length < 20) violations.push(`${what}: ${context}`);
+    };
+    for (const [user, list] of byUser()) {
+      let session: string | undefined;
+      let device = '';
+      let address = '';
+      let last = 0;
+      const cart: unknown[] = [];
+      const following = new Set<unknown>();
+      const liked = new Set<unknown>();
+      const comments = new Set<unknown>();
+      let subscribed = false;
+      for (const event of list) {
+        const details = meta(event);
+        const context = `${user} ${event.Action} at ${event.Timestamp}`;
+        const time = Date.parse(event.Timestamp);
+        check(time >= last, 'time went backwards', context);
+        last = time;
+        if (event.Action === 'Login') {
+          session = details.SessionId as string;
+          device = event.Metadata?.Device ?? '';
+          address = event.Metadata?.IpAddress ?? '';
+          continue;
+        }
+        // Everything else happens inside the user's current session, on its device and address.
+        check(session !== undefined && details.SessionId === session, 'outside its session', context);
+        check(
+          event.Metadata?.Device === device && event.Metadata?.IpAddress === address,
+          'device or address changed in a session',
+          context,
+        );
+        switch (event.Action) {
+          case 'Logout':
+            session = undefined;
+            break;
+          case 'AddToCart':
+            cart.push(details.ProductId);
+            break;
+          case 'RemoveFromCart':
+            check(cart.includes(details.ProductId), 'removed what is not in the cart', context);
+            cart.splice(cart.indexOf(details.ProductId), 1);
+            break;
+          case 'Purchase':
+            check(cart.length > 0 && details.Items === cart.length, 'bought other than the cart', context);
+            cart.length = 0;
+            break;
+          case 'FollowUser':
+            check(details.TargetUserId !== user && !following.has(details.TargetUserId), 'followed itself or twice', context);
+            following.add(details.TargetUserId);
+            break;
+          case 'UnfollowUser':
+            check(following.delete(details.TargetUserId), 'unfollowed someone not followed', context);
+            break;
+          case 'Like':
+            liked.add(details.PostId);
+            break;
+          case 'Unlike':
+            check(liked.delete(details.PostId), 'unliked what was not liked', context);
+            break;
+          case 'Comment':
+            comments.add(details.CommentId);
+            break;
+          case 'DeleteComment':
+            check(comments.delete(details.CommentId), 'deleted a comment never made', context);
+            break;
+          case 'SubscriptionStart':
+            check(!subscribed, 'subscribed twice', context);
+            subscribed = true;
+            break;
+          case 'SubscriptionCancel':
+            check(subscribed, 'cancelled no subscription', context);
+            subscribed = false;
+            break;
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('has a few very active users and many quiet ones', () => {
+    const counts = [...byUser().values()].map((list) => list.length).sort((a, b) => b - a);
+    const top = counts.slice(0, 10).reduce((sum, count) => sum + count, 0);
+    const median = counts[Math.floor(counts.length / 2)] ?? 0;
+    expect(top / EVENTS).toBeGreaterThan(0.2); // the 1% most active make over a fifth of the events
+    expect((counts[0] ?? 0) / Math.max(1, median)).toBeGreaterThan(50);
+  });
+
+  it('repeats itself for the same seed and differs for another', () => {
+    expect(run(42, 2_000)).toEqual(events.slice(0, 2_000));
+    expect(run(43, 2_000)).not.toEqual(events.slice(0, 2_000));
+  });
+});
