@@ -6,7 +6,7 @@
 import type { UserActionRow } from './decode.js';
 
 /** The columns, in the order `toCopyText` writes them. */
-export const COPY_COLUMNS = ['event_id', 'userid', 'action', 'ipaddress', 'device', 'timestamp'] as const;
+export const COPY_COLUMNS = ['event_id', 'userid', 'action', 'ipaddress', 'device', 'timestamp', 'metadata'] as const;
 
 const SPECIAL = /[\\\t\n\r]/;
 const EVERY_SPECIAL = new RegExp(SPECIAL.source, 'g');
@@ -21,7 +21,7 @@ export function copyValue(value: string | null): string {
 export function toCopyText(rows: readonly UserActionRow[]): string {
   let text = '';
   for (const row of rows) {
-    text += `${copyValue(row.eventId)}\t${copyValue(row.userId)}\t${copyValue(row.action)}\t${copyValue(row.ipAddress)}\t${copyValue(row.device)}\t${copyValue(row.timestamp)}\n`;
+    text += `${copyValue(row.eventId)}\t${copyValue(row.userId)}\t${copyValue(row.action)}\t${copyValue(row.ipAddress)}\t${copyValue(row.device)}\t${copyValue(row.timestamp)}\t${copyValue(row.metadata)}\n`;
   }
   return text;
 }

@@ -37,7 +37,7 @@ async function columnsOf(queryable: Pick<Pool, 'query'>, sql: TableSql): Promise
   return new Set(rows.map((row) => row.column_name));
 }
 
-export type MigrationOutcome = 'created' | 'adopted' | 'up to date' | 'checked';
+export type MigrationOutcome = 'created' | 'adopted' | 'extended' | 'up to date' | 'checked';
 
 /**
  * Creates the table if it is missing, or adopts the original system's table; safe when several
@@ -58,7 +58,11 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
       outcome = 'created';
     } else if (!columns.has('event_id')) {
       for (const statement of sql.adoptOriginalTable) await client.query(statement);
+      await client.query(sql.addMetadata);
       outcome = 'adopted';
+    } else if (!columns.has('metadata')) {
+      await client.query(sql.addMetadata);
+      outcome = 'extended';
     }
     await client.query('COMMIT');
     return outcome;
@@ -76,9 +80,11 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
  */
 export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
   const columns = await columnsOf(pool, sql);
-  if (!columns.has('event_id')) {
+  const missing =
+    columns.size === 0 ? 'is not visible to this user' : ['event_id', 'metadata'].find((column) => !columns.has(column));
+  if (missing !== undefined) {
     throw new FatalError(
-      `AUTO_MIGRATE=false, but the table ${sql.display} ${columns.size === 0 ? 'is not visible to this user' : 'has no event_id column'}; ` +
+      `AUTO_MIGRATE=false, but the table ${sql.display} ${columns.size === 0 ? missing : `has no ${missing} column`}; ` +
         'run the consumer once with AUTO_MIGRATE=true as the table owner, or create it as the README shows',
     );
   }

@@ -22,6 +22,8 @@ export interface UserActionRow {
   ipAddress: string | null;
   device: string | null;
   timestamp: string;
+  /** The event's whole `Metadata` as JSON, or null when it has none. */
+  metadata: string | null;
 }
 
 export type Decoded = { ok: true; row: UserActionRow } | { ok: false; reason: string };
@@ -51,6 +53,7 @@ export function decodeMessage(message: SourceMessage): Decoded {
       ipAddress: event.Metadata?.IpAddress ?? null,
       device: event.Metadata?.Device ?? null,
       timestamp: event.Timestamp,
+      metadata: event.Metadata ? JSON.stringify(event.Metadata) : null,
     },
   };
 }

@@ -35,10 +35,11 @@ CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING_TABLE} (
   action    TEXT,
   ipaddress TEXT,
   device    TEXT,
-  timestamp TIMESTAMPTZ
+  timestamp TIMESTAMPTZ,
+  metadata  JSONB
 ) ON COMMIT DELETE ROWS`;
 
-export const COPY_INTO_STAGING = `COPY ${STAGING_TABLE} (event_id, userid, action, ipaddress, device, timestamp) FROM STDIN`;
+export const COPY_INTO_STAGING = `COPY ${STAGING_TABLE} (event_id, userid, action, ipaddress, device, timestamp, metadata) FROM STDIN`;
 
 function quoted(identifier: string): string {
   if (!IDENTIFIER.test(identifier)) throw new Error(`not a plain identifier: ${JSON.stringify(identifier)}`);
@@ -56,7 +57,8 @@ export function sqlFor({ schema, name }: TableName) {
 
     /**
      * The original system's columns and types, plus `event_id`, the identity that makes a redelivered
-     * event a no-op. `id` is 64-bit: a busy pipeline outgrows SERIAL's 2^31.
+     * event a no-op, and `metadata`, the event's whole `Metadata` (the original kept only two of its
+     * fields). `id` is 64-bit: a busy pipeline outgrows SERIAL's 2^31.
      */
     createTable: `
 CREATE TABLE IF NOT EXISTS ${table} (
@@ -66,12 +68,16 @@ CREATE TABLE IF NOT EXISTS ${table} (
   ipaddress TEXT,
   device    TEXT,
   timestamp TIMESTAMPTZ NOT NULL,
-  event_id  UUID NOT NULL UNIQUE
+  event_id  UUID NOT NULL UNIQUE,
+  metadata  JSONB
 )`,
 
+    /** For tables made before `metadata` existed, and the original system's. */
+    addMetadata: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS metadata JSONB`,
+
     insertFromStaging: `
-INSERT INTO ${table} (event_id, userid, action, ipaddress, device, timestamp)
-SELECT event_id, userid, action, ipaddress, device, timestamp FROM ${STAGING_TABLE}
+INSERT INTO ${table} (event_id, userid, action, ipaddress, device, timestamp, metadata)
+SELECT event_id, userid, action, ipaddress, device, timestamp, metadata FROM ${STAGING_TABLE}
 ON CONFLICT (event_id) DO NOTHING`,
 
     columns: {

@@ -11,9 +11,9 @@ describe('COPY text encoding', () => {
 
   it('writes one line per row, columns separated by tabs', () => {
     const text = toCopyText([
-      { eventId: 'e', userId: 'u', action: 'Login', ipAddress: null, device: 'x\ty', timestamp: 't' },
-      { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2' },
+      { eventId: 'e', userId: 'u', action: 'Login', ipAddress: null, device: 'x\ty', timestamp: 't', metadata: '{"a":"\\n"}' },
+      { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2', metadata: null },
     ]);
-    expect(text).toBe('e\tu\tLogin\t\\N\tx\\ty\tt\ne2\tu2\tLogout\t10.0.0.1\t\\N\tt2\n');
+    expect(text).toBe('e\tu\tLogin\t\\N\tx\\ty\tt\t{"a":"\\\\n"}\ne2\tu2\tLogout\t10.0.0.1\t\\N\tt2\t\\N\n');
   });
 });

@@ -22,8 +22,17 @@ describe('decoding a Kafka message into a row', () => {
         ipAddress: '192.168.1.145',
         device: 'Chrome on Windows',
         timestamp: '2024-01-15T10:30:00Z',
+        metadata: JSON.stringify(seedEvent.Metadata),
       },
     });
+  });
+
+  it('keeps the whole Metadata, the fields the seed never had included', () => {
+    const metadata = { IpAddress: '10.0.0.1', Device: 'App on Pixel 8', SessionId: 's-1', Cart: { items: 2 } };
+    const decoded = decodeMessage({ ...at, value: Buffer.from(JSON.stringify({ ...seedEvent, Metadata: metadata })) });
+    expect(decoded.ok && JSON.parse(decoded.row.metadata ?? 'null')).toEqual(metadata);
+    const none = decodeMessage({ ...at, value: Buffer.from(JSON.stringify({ ...seedEvent, Metadata: undefined })) });
+    expect(none.ok && none.row.metadata).toBeNull();
   });
 
   it('gives a message without EventId the id derived from its position, the same on every delivery', () => {

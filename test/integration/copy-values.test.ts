@@ -12,6 +12,7 @@ const row = (eventId: string, device: string | null): UserActionRow => ({
   ipAddress: null,
   device,
   timestamp: '2026-11-26T10:00:00.123Z',
+  metadata: JSON.stringify({ Device: device, Query: 'tab\there "quoted" \\ back' }),
 });
 
 describe('the COPY path of the batch insert', () => {
@@ -27,8 +28,13 @@ describe('the COPY path of the batch insert', () => {
       expect(await insertRows(pool, sql, rows)).toBe(rows.length);
       expect(await insertRows(pool, sql, rows)).toBe(0);
 
-      const stored = await world.db.query<{ device: string | null }>('SELECT device FROM useractions ORDER BY event_id');
+      const stored = await world.db.query<{ device: string | null; metadata: { Device: string | null; Query: string } }>(
+        'SELECT device, metadata FROM useractions ORDER BY event_id',
+      );
       expect(stored.rows.map((stored) => stored.device)).toEqual(devices);
+      expect(stored.rows.map((stored) => stored.metadata)).toEqual(
+        devices.map((device) => ({ Device: device, Query: 'tab\there "quoted" \\ back' })),
+      );
     } finally {
       await pool.end();
     }

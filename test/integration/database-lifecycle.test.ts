@@ -36,6 +36,19 @@ describe('the consumer and its database', () => {
     expect((await consumer.stop()).code).toBe(0);
   });
 
+  it('adds the metadata column to a table made by an earlier version, and fills it', async () => {
+    const world = await createWorld();
+    await world.db.query(sqlFor(DEFAULT_TABLE).createTable.replace(/,\s*metadata\s+JSONB/, ''));
+    const consumer = spawnDaemon('consumer', world.env);
+    await consumer.waitForLog((line) => line.msg === 'table ready' && line.outcome === 'extended');
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '20' });
+    expect((await producer.exited).code).toBe(0);
+    await waitFor(world.rowCount, (count) => count >= 20, { what: '20 rows' });
+    const { rows } = await world.db.query("SELECT count(*)::int AS n FROM useractions WHERE metadata ? 'SessionId'");
+    expect(rows[0].n).toBe(20);
+    expect((await consumer.stop()).code).toBe(0);
+  });
+
   it('stores into DATABASE_SCHEMA.DATABASE_TABLE, and adopts an original table there too', async () => {
     const world = await createWorld();
     await world.db.query('CREATE SCHEMA analytics');

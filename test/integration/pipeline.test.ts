@@ -28,6 +28,7 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
         action: event.Action,
         ipaddress: event.Metadata.IpAddress,
         device: event.Metadata.Device,
+        metadata: event.Metadata,
       });
       expect(row?.timestamp.toISOString()).toBe(event.Timestamp);
     }

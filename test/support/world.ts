@@ -14,6 +14,7 @@ export interface StoredRow {
   device: string | null;
   timestamp: Date;
   event_id: string;
+  metadata: Record<string, unknown> | null;
 }
 
 export interface World {
