@@ -13,9 +13,31 @@ import {
   parseEnv,
 } from '@user-actions/shared';
 import { z } from 'zod';
+import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './simulation.js';
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
+
+const SESSION_ACTIONS = Object.keys(DEFAULT_SESSION_MIX) as SessionAction[];
+
+/** `Action=weight,…`: every name one of the session's actions, every weight a number from 0 up. */
+const actionMixSchema = z.string().transform((text, context) => {
+  const mix: Partial<Record<SessionAction, number>> = {};
+  for (const entry of text.split(',').filter((part) => part.trim() !== '')) {
+    const [name = '', weight = ''] = entry.split('=').map((part) => part.trim());
+    const value = Number(weight);
+    if (!SESSION_ACTIONS.includes(name as SessionAction)) {
+      context.addIssue({ code: 'custom', message: `${name || entry} is not one of ${SESSION_ACTIONS.join(', ')}` });
+    } else if (weight === '' || !Number.isFinite(value) || value < 0) {
+      context.addIssue({ code: 'custom', message: `the weight of ${name} must be a number from 0 up` });
+    } else mix[name as SessionAction] = value;
+  }
+  const weights: Record<string, number> = { ...DEFAULT_SESSION_MIX, ...mix };
+  if (![...ALWAYS_POSSIBLE].some((action) => (weights[action] ?? 0) > 0)) {
+    context.addIssue({ code: 'custom', message: `give a weight to one of ${[...ALWAYS_POSSIBLE].join(', ')}` });
+  }
+  return mix;
+});
 
 export const producerEnvSchema = z
   .object({
@@ -34,6 +56,9 @@ export const producerEnvSchema = z
     SIM_USERS: integerSchema(0, 10_000_000)
       .default(1_000)
       .describe("Simulated users, in sessions; 0 = the original system's random events, a new user each"),
+    SIM_ACTION_MIX: actionMixSchema
+      .optional()
+      .describe('What users do in a session, as Action=weight,… (e.g. Purchase=10,Logout=2); unnamed actions keep their weight'),
     SIM_SEED: integerSchema(0, 2 ** 31 - 1)
       .optional()
       .describe('Seed of the simulation: the same seed gives the same events (default: a new one, logged)'),
@@ -62,6 +87,7 @@ export interface ProducerConfig {
   /** Stop (and exit 0) after this many events; 0 runs until stopped. */
   count: number;
   simUsers: number;
+  simActionMix: Partial<Record<SessionAction, number>>;
   /** Undefined: a new seed each run. */
   simSeed: number | undefined;
   logLevel: LogLevel;
@@ -129,6 +155,7 @@ function configFromEnv(env: Env): ProducerConfig {
     intervalMs: parsed.PRODUCER_INTERVAL_MS,
     count: parsed.PRODUCER_COUNT,
     simUsers: parsed.SIM_USERS,
+    simActionMix: parsed.SIM_ACTION_MIX ?? {},
     simSeed: parsed.SIM_SEED,
     logLevel: parsed.LOG_LEVEL,
     summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,

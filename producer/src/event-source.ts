@@ -5,7 +5,10 @@ import type { ProducerConfig } from './config.js';
 import { generateEvent } from './generate.js';
 import { Simulation } from './simulation.js';
 
-export function createEventSource(config: Pick<ProducerConfig, 'simUsers' | 'simSeed'>, logger: Logger): () => UserActionEvent {
+export function createEventSource(
+  config: Pick<ProducerConfig, 'simUsers' | 'simSeed' | 'simActionMix'>,
+  logger: Logger,
+): () => UserActionEvent {
   if (config.simUsers === 0) {
     logger.info('random events, a new user each (SIM_USERS=0)');
     return () => generateEvent();
@@ -13,6 +16,6 @@ export function createEventSource(config: Pick<ProducerConfig, 'simUsers' | 'sim
   const seed = config.simSeed ?? randomInt(2 ** 31 - 1);
   // Logged so that any run can be repeated with --seed.
   logger.info({ users: config.simUsers, seed }, 'simulating a population of users');
-  const simulation = new Simulation({ users: config.simUsers, seed });
+  const simulation = new Simulation({ users: config.simUsers, seed, mix: config.simActionMix });
   return () => simulation.next();
 }

@@ -16,6 +16,8 @@ export interface SimulationOptions {
   seed: number;
   /** Zipf exponent of activity: 0 = everyone equally active; about 1 = a few users dominate. */
   skew?: number;
+  /** Relative weights of what a user does next in a session; unnamed actions keep their default. */
+  mix?: Partial<Record<SessionAction, number>>;
   /** Milliseconds since the epoch; injected by tests for reproducible timestamps. */
   now?: () => number;
 }
@@ -92,37 +94,51 @@ function drawIndex(cumulative: Float64Array, random: () => number): number {
   return low;
 }
 
-/** What a user in a session does next, before the invariants are applied. */
-const SESSION_MIX: [Action, number][] = [
-  ['PageView', 30],
-  ['Search', 12],
-  ['AddToCart', 9],
-  ['RemoveFromCart', 3],
-  ['Purchase', 3],
-  ['Like', 8],
-  ['Unlike', 2],
-  ['Comment', 4],
-  ['DeleteComment', 1],
-  ['FollowUser', 4],
-  ['UnfollowUser', 1],
-  ['ProfileUpdate', 2],
-  ['SubscriptionStart', 1],
-  ['SubscriptionCancel', 1],
-  ['Logout', 5],
-];
+/** What a user in a session does next, before the invariants are applied; `Login` starts a session. */
+export const DEFAULT_SESSION_MIX = {
+  PageView: 30,
+  Search: 12,
+  AddToCart: 9,
+  RemoveFromCart: 3,
+  Purchase: 3,
+  Like: 8,
+  Unlike: 2,
+  Comment: 4,
+  DeleteComment: 1,
+  FollowUser: 4,
+  UnfollowUser: 1,
+  ProfileUpdate: 2,
+  SubscriptionStart: 1,
+  SubscriptionCancel: 1,
+  Logout: 5,
+} as const satisfies Partial<Record<Action, number>>;
+
+export type SessionAction = keyof typeof DEFAULT_SESSION_MIX;
+
+/** Actions no invariant ever refuses: a mix needs one, or drawing the next action might never end. */
+export const ALWAYS_POSSIBLE: ReadonlySet<SessionAction> = new Set([
+  'PageView',
+  'Search',
+  'AddToCart',
+  'Like',
+  'Comment',
+  'ProfileUpdate',
+  'Logout',
+]);
 
 export class Simulation {
   private readonly random: () => number;
   private readonly users: SimulatedUser[];
   private readonly activity: Float64Array;
   private readonly mix: Float64Array;
+  private readonly mixActions: SessionAction[];
   private readonly devices: string[];
   private readonly products: { id: string; name: string; price: number }[];
   private readonly queries: string[];
   private readonly pages: string[];
   private readonly now: () => number;
 
-  constructor({ users, seed, skew = 1.1, now = Date.now }: SimulationOptions) {
+  constructor({ users, seed, skew = 1.1, mix = {}, now = Date.now }: SimulationOptions) {
     const faker = new Faker({ locale: [en] });
     faker.seed(seed);
     this.random = seededRandom(seed);
@@ -156,7 +172,12 @@ export class Simulation {
       lastTimestamp: 0,
     }));
     this.activity = zipfCumulative(users, skew);
-    this.mix = cumulativeWeights(SESSION_MIX.map(([, weight]) => weight));
+    const weights = { ...DEFAULT_SESSION_MIX, ...mix };
+    this.mixActions = (Object.keys(weights) as SessionAction[]).filter((action) => weights[action] > 0);
+    if (!this.mixActions.some((action) => ALWAYS_POSSIBLE.has(action))) {
+      throw new Error(`the action mix needs one of ${[...ALWAYS_POSSIBLE].join(', ')}`);
+    }
+    this.mix = cumulativeWeights(this.mixActions.map((action) => weights[action]));
   }
 
   next(): UserActionEvent {
@@ -193,7 +214,7 @@ export class Simulation {
     }
     const base = { SessionId: session.id };
     for (;;) {
-      const action = SESSION_MIX[drawIndex(this.mix, this.random)]?.[0] as Action;
+      const action = this.mixActions[drawIndex(this.mix, this.random)] as SessionAction;
       const details = this.details(user, action);
       if (details) return { action, metadata: { ...base, ...details } };
     }

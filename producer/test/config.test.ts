@@ -58,4 +58,12 @@ describe('producer configuration', () => {
       expect.stringMatching(/^KAFKA_SASL_MECHANISM: must be one of plain, scram-sha-256, scram-sha-512/),
     ]);
   });
+
+  it('reads the action mix of the simulation, naming every bad entry', () => {
+    expect(loadProducerConfig({ SIM_ACTION_MIX: 'Purchase=10, Logout=0.5' }).simActionMix).toEqual({ Purchase: 10, Logout: 0.5 });
+    expect(problemsOf(() => loadProducerConfig({ SIM_ACTION_MIX: 'Login=3,Purchase=-1' }))).toEqual([
+      expect.stringMatching(/^SIM_ACTION_MIX: Login is not one of PageView, /),
+      'SIM_ACTION_MIX: the weight of Purchase must be a number from 0 up',
+    ]);
+  });
 });

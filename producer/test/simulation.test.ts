@@ -125,4 +125,13 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     expect(run(42, 2_000)).toEqual(events.slice(0, 2_000));
     expect(run(43, 2_000)).not.toEqual(events.slice(0, 2_000));
   });
+
+  it('follows a tuned action mix', () => {
+    const share = (list: UserActionEvent[], action: string) =>
+      list.filter((event) => event.Action === action).length / list.length;
+    const tuned = new Simulation({ users: 1_000, seed: 42, mix: { Search: 60, Like: 0, Unlike: 0 } });
+    const sample = Array.from({ length: 20_000 }, () => tuned.next());
+    expect(share(sample, 'Search')).toBeGreaterThan(2 * share(events.slice(0, 20_000), 'Search'));
+    expect(share(sample, 'Like') + share(sample, 'Unlike')).toBe(0);
+  });
 });
