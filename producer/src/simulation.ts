@@ -10,6 +10,7 @@
  */
 import { en, Faker } from '@faker-js/faker';
 import type { Action, UserActionEvent } from '@user-actions/shared';
+import { isoTimestamp } from './iso-timestamp.js';
 
 export interface SimulationOptions {
   users: number;
@@ -193,7 +194,7 @@ export class Simulation {
       UserId: user.id,
       Action: action,
       Metadata: { IpAddress: session?.ipAddress ?? user.ipAddress, Device: session?.device ?? user.device, ...metadata },
-      Timestamp: this.isoTimestamp(timestamp),
+      Timestamp: isoTimestamp(timestamp),
     };
   }
 
@@ -277,18 +278,6 @@ export class Simulation {
       case 'Login':
         return undefined;
     }
-  }
-
-  private lastMs = Number.NaN;
-  private lastIso = '';
-
-  /** Formatting a timestamp costs as much as the rest of an event; in load mode many share a millisecond. */
-  private isoTimestamp(ms: number): string {
-    if (ms !== this.lastMs) {
-      this.lastMs = ms;
-      this.lastIso = new Date(ms).toISOString();
-    }
-    return this.lastIso;
   }
 
   private pick<T>(items: readonly T[]): T {

@@ -162,11 +162,7 @@ export async function connectWithRetry(
       onRetry: logRetries(logger, 'waiting for Kafka', { brokers }),
     });
   } catch (error) {
-    if (
-      error instanceof Error &&
-      !isTransientKafkaError(error) &&
-      (error.name.startsWith('KafkaJS') || isPlatformaticError(error))
-    ) {
+    if (error instanceof Error && !isTransientKafkaError(error) && isKafkaClientError(error)) {
       const hint = untrustedCertificate(error)
         ? " (the brokers' TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it)"
         : '';

@@ -28,9 +28,13 @@ export function needsNewProducerId(error: unknown): boolean {
   return platformaticErrorIds(error).some((id) => NEEDS_NEW_PRODUCER_ID.has(id));
 }
 
-/** The partition Kafka's default partitioner (Java's, too) gives a key. */
+/** The partition Kafka's default partitioner (Java's, too) gives a key; the producer's own choice. */
 export function partitionFor(key: string, partitionCount: number): number {
-  return compatibilityPartitioner(undefined as never, Buffer.from(key)) % partitionCount;
+  return partitionOf(Buffer.from(key), partitionCount);
+}
+
+function partitionOf(key: Buffer, partitionCount: number): number {
+  return compatibilityPartitioner(undefined as never, key) % partitionCount;
 }
 
 export interface ReliableProducer {
@@ -102,7 +106,7 @@ export function createReliableProducer({
       .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
       .catch(() => 0);
     if (partitionCount === 0) return records;
-    return records.filter((record) => !record.key || !written.has(compatibilityPartitioner(record, record.key) % partitionCount));
+    return records.filter((record) => !record.key || !written.has(partitionOf(record.key, partitionCount)));
   };
 
   const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal) => {
