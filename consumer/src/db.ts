@@ -91,22 +91,29 @@ export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOu
   return 'checked';
 }
 
-/** Stores the rows in one transaction; returns how many were new (replayed events are skipped). */
+/**
+ * Stores the rows atomically; returns how many were new (events already stored are skipped). The fast
+ * path is one COPY into the table; a batch holding an already-stored event fails it as a whole, and is
+ * then stored through the staging table, which skips those events.
+ */
 export async function insertRows(pool: Pool, sql: TableSql, rows: readonly UserActionRow[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const text = toCopyText(rows);
   const client = await pool.connect();
-  // A connection that drops mid-transaction is reported by the statement it fails; without a listener
+  // A connection that drops mid-statement is reported by the statement it fails; without a listener
   // the client's own 'error' event would end the process.
   client.on('error', ignoreClientError);
   try {
-    await client.query('BEGIN');
-    await client.query(CREATE_STAGING);
-    await pipeline(Readable.from([toCopyText(rows)]), client.query(copyFrom(COPY_INTO_STAGING)));
-    const result = await client.query(sql.insertFromStaging);
-    await client.query('COMMIT');
+    const inserted = await copyIntoTable(client, sql, text).then(
+      () => rows.length,
+      (error: unknown) => {
+        if (!isAlreadyStored(error)) throw error;
+        return insertSkippingStored(client, sql, text);
+      },
+    );
     client.off('error', ignoreClientError);
     client.release();
-    return result.rowCount ?? 0;
+    return inserted;
   } catch (error) {
     // A connection whose transaction failed is rolled back and closed rather than reused half-way.
     await client.query('ROLLBACK').catch(() => undefined);
@@ -114,6 +121,24 @@ export async function insertRows(pool: Pool, sql: TableSql, rows: readonly UserA
     client.release(true);
     throw error;
   }
+}
+
+async function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: string): Promise<void> {
+  await pipeline(Readable.from([text]), client.query(copyFrom(sql.copyIntoTable)));
+}
+
+async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: string): Promise<number> {
+  await client.query('BEGIN');
+  await client.query(CREATE_STAGING);
+  await pipeline(Readable.from([text]), client.query(copyFrom(COPY_INTO_STAGING)));
+  const result = await client.query(sql.insertFromStaging);
+  await client.query('COMMIT');
+  return result.rowCount ?? 0;
+}
+
+/** A unique violation: with generated ids, only an event id already in the table causes one. */
+function isAlreadyStored(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505';
 }
 
 function ignoreClientError(): void {}

@@ -15,7 +15,7 @@ const row = (eventId: string, device: string | null): UserActionRow => ({
   metadata: JSON.stringify({ Device: device, Query: 'tab\there "quoted" \\ back' }),
 });
 
-describe('the COPY path of the batch insert', () => {
+describe('the batch insert', () => {
   it('stores text with tabs, newlines, backslashes and a literal \\N exactly as sent, and NULL as NULL', async () => {
     const world = await createWorld();
     const pool = createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
@@ -35,6 +35,33 @@ describe('the COPY path of the batch insert', () => {
       expect(stored.rows.map((stored) => stored.metadata)).toEqual(
         devices.map((device) => ({ Device: device, Query: 'tab\there "quoted" \\ back' })),
       );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('stores each event once when a batch repeats stored events, or holds the same event twice', async () => {
+    const world = await createWorld();
+    const pool = createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
+    try {
+      const sql = sqlFor(DEFAULT_TABLE);
+      await migrate(pool, sql);
+      const ids = Array.from({ length: 6 }, (_, index) => `00000000-0000-4000-8000-00000000010${index}`);
+      const first = ids.slice(0, 3).map((id) => row(id, 'first'));
+      const overlapping = ids.slice(1).map((id) => row(id, 'second'));
+      const withItsOwnCopy = [row(ids[5] as string, 'third'), row('00000000-0000-4000-8000-000000000200', 'third')];
+
+      expect(await insertRows(pool, sql, first)).toBe(3);
+      expect(await insertRows(pool, sql, overlapping)).toBe(3);
+      expect(await insertRows(pool, sql, [...withItsOwnCopy, ...withItsOwnCopy])).toBe(1);
+
+      const stored = await world.db.query<{ event_id: string; device: string; copies: number }>(
+        'SELECT event_id, min(device) AS device, count(*)::int AS copies FROM useractions GROUP BY event_id ORDER BY event_id',
+      );
+      expect(stored.rows).toEqual([
+        ...ids.map((id, index) => ({ event_id: id, device: index < 3 ? 'first' : 'second', copies: 1 })),
+        { event_id: '00000000-0000-4000-8000-000000000200', device: 'third', copies: 1 },
+      ]);
     } finally {
       await pool.end();
     }
