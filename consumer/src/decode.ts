@@ -39,15 +39,19 @@ export function deriveEventId(topic: string, partition: number, offset: string):
   return uuidv5(`${topic}/${partition}/${offset}`, KAFKA_POSITION_NAMESPACE);
 }
 
+function derivedEventIdOf(message: SourceMessage): string {
+  const origin = originOf(message, message.headers);
+  return deriveEventId(origin.topic, origin.partition, origin.offset);
+}
+
 export function decodeMessage(message: SourceMessage): Decoded {
   const parsed = parseUserActionEvent(message.value);
   if (!parsed.ok) return parsed;
   const { event } = parsed;
-  const origin = originOf(message, message.headers);
   return {
     ok: true,
     row: {
-      eventId: event.EventId ?? deriveEventId(origin.topic, origin.partition, origin.offset),
+      eventId: event.EventId ?? derivedEventIdOf(message),
       userId: event.UserId,
       action: event.Action,
       ipAddress: event.Metadata?.IpAddress ?? null,
