@@ -6,7 +6,6 @@
  * partition is fetched and decoded (one batch ahead, no more), so Kafka and PostgreSQL work in parallel.
  */
 import {
-  countBy,
   FatalError,
   isAbortError,
   isKafkaClientError,
@@ -19,9 +18,10 @@ import {
   withRetry,
 } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { type CopyRows, CopyRowsWriter } from './copy-text.js';
 import { type DeadLetter, toDeadLetterMessage } from './dead-letter.js';
 import type { DeadLetterGuard } from './dead-letter-guard.js';
-import { decodeMessage, type UserActionRow } from './decode.js';
+import { decodeMessage } from './decode.js';
 import type { LoaderMetrics } from './metrics.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
 import { storeIsolatingBadRows } from './store.js';
@@ -32,7 +32,7 @@ export interface BatchHandlerDeps {
   logger: Logger;
   /** Aborted on shutdown or after a fatal error: stop retrying and leave the batch uncommitted. */
   signal: AbortSignal;
-  insertRows: (rows: readonly UserActionRow[]) => Promise<number>;
+  insertRows: (rows: CopyRows) => Promise<number>;
   /** Resolves once the broker has acknowledged every message, retrying until the signal aborts. */
   sendDeadLetters: (messages: KafkaMessageOut[], signal: AbortSignal) => Promise<void>;
   commitOffset: (topic: string, partition: number, nextOffset: string) => Promise<void>;
@@ -47,9 +47,11 @@ export interface BatchHandlerDeps {
 }
 
 interface DecodedBatch {
-  rows: UserActionRow[];
-  /** The message each row came from, index for index. */
-  sources: KafkaMessage[];
+  rows: CopyRows;
+  /** The index in the batch of the message each row came from, row for row. */
+  sources: Uint32Array;
+  /** Each row's event time (ms since the epoch), for the event-to-commit delay. */
+  eventTimes: Float64Array;
   deadLetters: DeadLetter[];
 }
 
@@ -75,8 +77,8 @@ export function createBatchPipeline(deps: BatchHandlerDeps): BatchPipeline {
     async eachBatch(payload) {
       const { batch } = payload;
       if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
-      const decoded = decodeBatch(payload);
-      countConsumed(decoded.rows, batch.messages.length, deps.metrics);
+      const decoded = decodeBatch(payload, deps.metrics);
+      deps.metrics.batchSize.observe(batch.messages.length);
 
       const key = `${batch.topic}/${batch.partition}`;
       const previous = pending.get(key) ?? Promise.resolve();
@@ -109,7 +111,7 @@ async function storeAndCommit(payload: EachBatchPayload, decoded: DecodedBatch, 
     deps.metrics.stored.inc(inserted);
     deps.metrics.replayed.inc(replayed);
     for (const { index, reason } of refused) {
-      const message = decoded.sources[index] as KafkaMessage;
+      const message = batch.messages[decoded.sources[index] as number] as KafkaMessage;
       decoded.deadLetters.push({ topic: batch.topic, partition: batch.partition, message, stage: 'store', reason });
     }
     if (!passesGuard(batch.messages.length, decoded.deadLetters, deps)) return;
@@ -133,45 +135,44 @@ async function storeAndCommit(payload: EachBatchPayload, decoded: DecodedBatch, 
     );
     return;
   }
-  observeCommitted(decoded.rows, Number(BigInt(batch.highWatermark) - nextOffset), batch.partition, deps.metrics);
+  observeCommitted(decoded.eventTimes, Number(BigInt(batch.highWatermark) - nextOffset), batch.partition, deps.metrics);
 }
 
-function countConsumed(rows: readonly UserActionRow[], messages: number, metrics: LoaderMetrics): void {
-  metrics.batchSize.observe(messages);
-  for (const [action, count] of countBy(rows, (row) => row.action)) metrics.consumed.inc({ action }, count);
-}
-
-function observeCommitted(rows: readonly UserActionRow[], lag: number, partition: number, metrics: LoaderMetrics): void {
+function observeCommitted(eventTimes: Float64Array, lag: number, partition: number, metrics: LoaderMetrics): void {
   const now = Date.now();
-  for (const row of rows) metrics.eventDelaySeconds.observe(Math.max(0, (now - Date.parse(row.timestamp)) / 1000));
+  for (const eventTime of eventTimes) metrics.eventDelaySeconds.observe(Math.max(0, (now - eventTime) / 1000));
   metrics.lag.set({ partition: String(partition) }, Math.max(0, lag));
 }
 
-function decodeBatch({ batch }: EachBatchPayload): DecodedBatch {
-  const decoded: DecodedBatch = { rows: [], sources: [], deadLetters: [] };
-  for (const message of batch.messages) {
-    const result = decodeMessage({ topic: batch.topic, partition: batch.partition, ...message });
-    if (result.ok) {
-      decoded.rows.push(result.row);
-      decoded.sources.push(message);
-    } else {
-      decoded.deadLetters.push({
-        topic: batch.topic,
-        partition: batch.partition,
-        message,
-        stage: 'decode',
-        reason: result.reason,
-      });
+// A row of COPY text is about the size of the message plus its leading columns again.
+const ROW_BYTES_PER_MESSAGE_BYTE = 1.5;
+
+function decodeBatch({ batch }: EachBatchPayload, metrics: LoaderMetrics): DecodedBatch {
+  const { topic, partition, messages } = batch;
+  const expectedBytes = messages.reduce((sum, message) => sum + (message.value?.length ?? 0), 0) * ROW_BYTES_PER_MESSAGE_BYTE;
+  const writer = new CopyRowsWriter(expectedBytes);
+  const sources: number[] = [];
+  const eventTimes: number[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const actions = new Map<string, number>();
+  messages.forEach((message, index) => {
+    const { offset, value, headers } = message;
+    const result = decodeMessage({ topic, partition, offset, value, headers });
+    if (!result.ok) {
+      deadLetters.push({ topic, partition, message, stage: 'decode', reason: result.reason });
+      return;
     }
-  }
-  return decoded;
+    const { row } = result;
+    writer.add(row);
+    sources.push(index);
+    eventTimes.push(Date.parse(row.timestamp));
+    actions.set(row.action, (actions.get(row.action) ?? 0) + 1);
+  });
+  for (const [action, count] of actions) metrics.consumed.inc({ action }, count);
+  return { rows: writer.finish(), sources: Uint32Array.from(sources), eventTimes: Float64Array.from(eventTimes), deadLetters };
 }
 
-async function insertWithRetry(
-  rows: readonly UserActionRow[],
-  payload: EachBatchPayload,
-  deps: BatchHandlerDeps,
-): Promise<number> {
+async function insertWithRetry(rows: CopyRows, payload: EachBatchPayload, deps: BatchHandlerDeps): Promise<number> {
   const logUnavailable = logRetries(
     deps.logger,
     'PostgreSQL unavailable; the batch will be retried and its offset is not committed',

@@ -5,8 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { FatalError, isAbortError, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { toCopyText } from './copy-text.js';
-import type { UserActionRow } from './decode.js';
+import type { CopyRows } from './copy-text.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
@@ -96,9 +95,9 @@ export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOu
  * path is one COPY into the table; a batch holding an already-stored event fails it as a whole, and is
  * then stored through the staging table, which skips those events.
  */
-export async function insertRows(pool: Pool, sql: TableSql, rows: readonly UserActionRow[]): Promise<number> {
+export async function insertRows(pool: Pool, sql: TableSql, rows: CopyRows): Promise<number> {
   if (rows.length === 0) return 0;
-  const text = toCopyText(rows);
+  const { text } = rows;
   const client = await pool.connect();
   // A connection that drops mid-statement is reported by the statement it fails; without a listener
   // the client's own 'error' event would end the process.
@@ -123,11 +122,11 @@ export async function insertRows(pool: Pool, sql: TableSql, rows: readonly UserA
   }
 }
 
-async function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: string): Promise<void> {
+async function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<void> {
   await pipeline(Readable.from([text]), client.query(copyFrom(sql.copyIntoTable)));
 }
 
-async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: string): Promise<number> {
+async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<number> {
   await client.query('BEGIN');
   await client.query(CREATE_STAGING);
   await pipeline(Readable.from([text]), client.query(copyFrom(COPY_INTO_STAGING)));

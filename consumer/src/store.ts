@@ -11,9 +11,15 @@ export interface StoreResult {
   refused: { index: number; reason: string }[];
 }
 
-export async function storeIsolatingBadRows<Row>(
-  rows: readonly Row[],
-  insert: (rows: readonly Row[]) => Promise<number>,
+/** Rows that can be cut into consecutive parts, like an array. */
+export interface Sliceable<Rows> {
+  readonly length: number;
+  slice(start: number, end?: number): Rows;
+}
+
+export async function storeIsolatingBadRows<Rows extends Sliceable<Rows>>(
+  rows: Rows,
+  insert: (rows: Rows) => Promise<number>,
   firstIndex = 0,
 ): Promise<StoreResult> {
   if (rows.length === 0) return { inserted: 0, refused: [] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyValue, toCopyText } from '../src/copy-text.js';
+import { copyValue, toCopyRows } from '../src/copy-text.js';
 
 describe('COPY text encoding', () => {
   it('escapes exactly the characters COPY text gives a meaning to', () => {
@@ -9,11 +9,28 @@ describe('COPY text encoding', () => {
     expect(copyValue(null)).toBe('\\N');
   });
 
-  it('writes one line per row, columns separated by tabs', () => {
-    const text = toCopyText([
-      { eventId: 'e', userId: 'u', action: 'Login', ipAddress: null, device: 'x\ty', timestamp: 't', metadata: '{"a":"\\n"}' },
-      { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2', metadata: null },
-    ]);
-    expect(text).toBe('e\tu\tLogin\t\\N\tx\\ty\tt\t{"a":"\\\\n"}\ne2\tu2\tLogout\t10.0.0.1\t\\N\tt2\t\\N\n');
+  const rows = [
+    { eventId: 'e', userId: 'u', action: 'Login', ipAddress: null, device: 'x\ty', timestamp: 't', metadata: '{"a":"\\n"}' },
+    { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2', metadata: null },
+    { eventId: 'e3', userId: 'u3', action: 'Search', ipAddress: null, device: 'café 🚀', timestamp: 't3', metadata: null },
+  ];
+  const lines = [
+    'e\tu\tLogin\t\\N\tx\\ty\tt\t{"a":"\\\\n"}\n',
+    'e2\tu2\tLogout\t10.0.0.1\t\\N\tt2\t\\N\n',
+    'e3\tu3\tSearch\t\\N\tcafé 🚀\tt3\t\\N\n',
+  ];
+
+  it('writes one line per row, columns separated by tabs, as UTF-8', () => {
+    expect(toCopyRows(rows).text.toString('utf8')).toBe(lines.join(''));
+  });
+
+  it('cuts the rows into consecutive parts without re-encoding, however the text grows', () => {
+    const many = Array.from({ length: 3_000 }, (_, index) => rows[index % rows.length] as (typeof rows)[number]);
+    const encoded = toCopyRows(many);
+    expect(encoded.length).toBe(3_000);
+    expect(encoded.slice(2, 4).text.toString('utf8')).toBe(`${lines[2]}${lines[0]}`);
+    expect(encoded.slice(1, 3).slice(1).text.toString('utf8')).toBe(lines[2]);
+    expect(encoded.slice(2_999).text.toString('utf8')).toBe(lines[2]);
+    expect(encoded.slice(3, 3).length).toBe(0);
   });
 });

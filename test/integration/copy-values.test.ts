@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toCopyRows } from '../../consumer/src/copy-text.js';
 import { createPool, insertRows, migrate } from '../../consumer/src/db.js';
 import type { UserActionRow } from '../../consumer/src/decode.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql.js';
@@ -25,8 +26,8 @@ describe('the batch insert', () => {
       const devices = ['tab\there', 'new\nline\r\n', 'back\\slash \\N \\t', '\\N', 'émoji 🚀 "quoted", comma', null];
       const rows = devices.map((device, index) => row(`00000000-0000-4000-8000-00000000000${index}`, device));
 
-      expect(await insertRows(pool, sql, rows)).toBe(rows.length);
-      expect(await insertRows(pool, sql, rows)).toBe(0);
+      expect(await insertRows(pool, sql, toCopyRows(rows))).toBe(rows.length);
+      expect(await insertRows(pool, sql, toCopyRows(rows))).toBe(0);
 
       const stored = await world.db.query<{ device: string | null; metadata: { Device: string | null; Query: string } }>(
         'SELECT device, metadata FROM useractions ORDER BY event_id',
@@ -51,9 +52,9 @@ describe('the batch insert', () => {
       const overlapping = ids.slice(1).map((id) => row(id, 'second'));
       const withItsOwnCopy = [row(ids[5] as string, 'third'), row('00000000-0000-4000-8000-000000000200', 'third')];
 
-      expect(await insertRows(pool, sql, first)).toBe(3);
-      expect(await insertRows(pool, sql, overlapping)).toBe(3);
-      expect(await insertRows(pool, sql, [...withItsOwnCopy, ...withItsOwnCopy])).toBe(1);
+      expect(await insertRows(pool, sql, toCopyRows(first))).toBe(3);
+      expect(await insertRows(pool, sql, toCopyRows(overlapping))).toBe(3);
+      expect(await insertRows(pool, sql, toCopyRows([...withItsOwnCopy, ...withItsOwnCopy]))).toBe(1);
 
       const stored = await world.db.query<{ event_id: string; device: string; copies: number }>(
         'SELECT event_id, min(device) AS device, count(*)::int AS copies FROM useractions GROUP BY event_id ORDER BY event_id',
