@@ -34,7 +34,37 @@ export function partitionFor(key: string, partitionCount: number): number {
 }
 
 function partitionOf(key: Buffer, partitionCount: number): number {
-  return compatibilityPartitioner(undefined as never, key) % partitionCount;
+  return murmur2Hash(key) % partitionCount;
+}
+
+function murmur2Hash(key: Buffer): number {
+  return compatibilityPartitioner(undefined as never, key);
+}
+
+interface KeyBytes {
+  bytes: Buffer;
+  hash: number;
+}
+
+// Enough for a large simulated population; a stream of keys that never repeat just empties it now and then.
+const KEY_CACHE_LIMIT = 100_000;
+
+/**
+ * A key's bytes and murmur2 hash, computed once per key rather than once per message: a simulated
+ * population's users recur in every send, and hashing cost the producer a twelfth of its time.
+ */
+function createKeyCache(): (key: string) => KeyBytes {
+  const cache = new Map<string, KeyBytes>();
+  return (key) => {
+    let known = cache.get(key);
+    if (known === undefined) {
+      if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+      const bytes = Buffer.from(key);
+      known = { bytes, hash: murmur2Hash(bytes) };
+      cache.set(key, known);
+    }
+    return known;
+  };
 }
 
 export interface ReliableProducer {
@@ -79,6 +109,7 @@ export function createReliableProducer({
       retryDelay: 250,
     });
   let producer = create();
+  const keyBytes = createKeyCache();
 
   const replace = async (reason: string) => {
     logger.warn({ reason }, 'the broker rejected the producer sequence; continuing with a new producer id');
@@ -106,13 +137,15 @@ export function createReliableProducer({
       .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
       .catch(() => 0);
     if (partitionCount === 0) return records;
-    return records.filter((record) => !record.key || !written.has(partitionOf(record.key, partitionCount)));
+    return records.filter(
+      (record) => !record.key || !written.has((record.partition ?? murmur2Hash(record.key)) % partitionCount),
+    );
   };
 
   const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal) => {
     if (messages.length === 0) return;
     const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
-    const pending = { records: messages.map((message) => toRecord(topic, message)) };
+    const pending = { records: messages.map((message) => toRecord(topic, message, keyBytes)) };
     await withRetry(() => sendPending(topic, pending), {
       isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
       ...(signal ? { signal } : {}),
@@ -151,13 +184,21 @@ export function writtenPartitions(error: unknown, topic: string): Set<number> {
 interface OutgoingRecord {
   topic: string;
   key?: Buffer;
+  /** The key's hash; the client takes it modulo the partition count, as it does its partitioner's result. */
+  partition?: number;
   value?: Buffer;
   headers?: Map<Buffer, Buffer>;
 }
 
-function toRecord(topic: string, { key, value, headers }: KafkaMessageOut): OutgoingRecord {
+function toRecord(topic: string, { key, value, headers }: KafkaMessageOut, keyBytes: (key: string) => KeyBytes): OutgoingRecord {
   const record: OutgoingRecord = { topic };
-  if (key !== undefined && key !== null) record.key = Buffer.from(key);
+  if (typeof key === 'string') {
+    const { bytes, hash } = keyBytes(key);
+    record.key = bytes;
+    record.partition = hash;
+  } else if (key !== undefined && key !== null) {
+    record.key = Buffer.from(key);
+  }
   if (value !== null) record.value = Buffer.from(value);
   if (headers) {
     record.headers = new Map();
