@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 /** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
 import {
   createLogger,
