@@ -1,21 +1,60 @@
-/** Where the producer's events come from: the simulated population, or the original random events. */
+/**
+ * Where the producer's events come from: a worker thread that generates and serialises them (see
+ * generator-worker.ts), asked for a batch at a time.
+ */
 import { randomInt } from 'node:crypto';
-import type { Logger, UserActionEvent } from '@user-actions/shared';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
-import { generateEvent } from './generate.js';
-import { Simulation } from './simulation.js';
+import type { EventBatch } from './event-batch.js';
+import type { EventGeneratorOptions } from './event-generator.js';
+
+export interface EventSource {
+  /** The next `count` events, in order. One request at a time. */
+  next(count: number): Promise<EventBatch>;
+  stop(): Promise<void>;
+}
 
 export function createEventSource(
   config: Pick<ProducerConfig, 'simUsers' | 'simSeed' | 'simActionMix'>,
   logger: Logger,
-): () => UserActionEvent {
-  if (config.simUsers === 0) {
-    logger.info('random events, a new user each (SIM_USERS=0)');
-    return () => generateEvent();
-  }
-  const seed = config.simSeed ?? randomInt(2 ** 31 - 1);
+): EventSource {
+  const options: EventGeneratorOptions = {
+    users: config.simUsers,
+    seed: config.simSeed ?? randomInt(2 ** 31 - 1),
+    mix: config.simActionMix,
+  };
+  if (options.users === 0) logger.info('random events, a new user each (SIM_USERS=0)');
   // Logged so that any run can be repeated with --seed.
-  logger.info({ users: config.simUsers, seed }, 'simulating a population of users');
-  const simulation = new Simulation({ users: config.simUsers, seed, mix: config.simActionMix });
-  return () => simulation.next();
+  else logger.info({ users: options.users, seed: options.seed }, 'simulating a population of users');
+
+  const worker = new Worker(new URL('./generator-worker.js', import.meta.url), { workerData: options });
+  let failure: Error | undefined;
+  let pending: { resolve: (batch: EventBatch) => void; reject: (error: Error) => void } | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    pending?.reject(failure);
+    pending = undefined;
+  };
+  worker.on('message', (batch: EventBatch) => {
+    pending?.resolve(batch);
+    pending = undefined;
+  });
+  worker.on('error', (error) => fail(new Error(`the event generator failed: ${error.message}`, { cause: error })));
+  worker.on('exit', (code) => fail(new Error(`the event generator stopped (exit code ${code})`)));
+
+  return {
+    next(count) {
+      if (failure) return Promise.reject(failure);
+      if (pending) return Promise.reject(new Error('EventSource.next called again before the last batch arrived'));
+      return new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        worker.postMessage(count);
+      });
+    },
+    async stop() {
+      failure ??= new Error('the event generator is stopped');
+      await worker.terminate();
+    },
+  };
 }

@@ -13,10 +13,10 @@ import {
   runShutdownSteps,
   startOpsServer,
   startSummaryLog,
-  type UserActionEvent,
 } from '@user-actions/shared';
 import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
-import { createEventSource } from './event-source.js';
+import type { EventBatch } from './event-batch.js';
+import { createEventSource, type EventSource } from './event-source.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';
@@ -43,18 +43,19 @@ runDaemon(
     const readiness = new Readiness({ kafka: 'not connected to Kafka yet' });
     const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let publisher: Publisher | undefined;
+    let events: EventSource | undefined;
     const summary = startSummaryLog<'sent'>(logger, { intervalMs: config.summaryIntervalMs, message: 'producer summary' });
-    const logSent = (events: readonly UserActionEvent[]) => {
-      summary.add('sent', events.length);
-      for (const [action, count] of countBy(events, (event) => event.Action)) metrics.produced.inc({ action }, count);
+    const logSent = (batch: EventBatch) => {
+      summary.add('sent', batch.length);
+      for (const [action, count] of countBy(batch.actions, (action) => action)) metrics.produced.inc({ action }, count);
       if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) {
         // For audits (and the fault-injection suite): exactly which events the broker acknowledged.
-        if (logger.isLevelEnabled('debug')) logger.debug({ eventIds: events.map((event) => event.EventId) }, 'acknowledged');
+        if (logger.isLevelEnabled('debug')) logger.debug({ eventIds: batch.eventIds }, 'acknowledged');
         return;
       }
-      for (const event of events) {
-        logger.info({ eventId: event.EventId, userId: event.UserId, action: event.Action }, 'sent');
-      }
+      batch.eventIds.forEach((eventId, index) => {
+        logger.info({ eventId, userId: batch.userIds[index], action: batch.actions[index] }, 'sent');
+      });
     };
     try {
       publisher = await startPublisher(config, logger, signal, {
@@ -62,22 +63,25 @@ runDaemon(
       });
       readiness.met('kafka');
       const { send } = publisher;
+      const source = createEventSource(config, logger);
+      events = source;
       const sent = await runPacer({
         intervalMs: config.intervalMs,
         count: config.count,
         signal,
-        generate: createEventSource(config, logger),
-        send: async (events) => {
+        generate: (count) => source.next(count),
+        send: async (batch) => {
           const stopTimer = metrics.sendSeconds.startTimer();
-          await send(events);
+          await send(batch);
           stopTimer();
           readiness.met('kafka');
-          logSent(events);
+          logSent(batch);
         },
       });
       logger.info({ sent }, signal.aborted ? 'stopped generating' : 'sent every requested event');
     } finally {
       await runShutdownSteps(logger, [
+        ['stop generating events', async () => events?.stop()],
         ['flush the summary', async () => summary.stop()],
         ['disconnect from Kafka', async () => publisher?.stop()],
         ['stop serving metrics', () => ops.stop()],

@@ -3,15 +3,16 @@
  * do not make the rate drift. Events that fall due while a send is in flight go out together in the next
  * send, which keeps high rates cheap.
  */
-import { isAbortError, sleep, type UserActionEvent } from '@user-actions/shared';
+import { isAbortError, sleep } from '@user-actions/shared';
 
-export interface PacerOptions {
+export interface PacerOptions<Events extends { readonly length: number }> {
   intervalMs: number;
   /** Stop after this many events; 0 = until the signal aborts. */
   count: number;
   signal: AbortSignal;
-  generate: () => UserActionEvent;
-  send: (events: readonly UserActionEvent[]) => Promise<void>;
+  /** The next `count` events. */
+  generate: (count: number) => Promise<Events>;
+  send: (events: Events) => Promise<void>;
   maxEventsPerSend?: number;
   now?: () => number;
 }
@@ -26,7 +27,7 @@ const MAX_EVENTS_PER_SEND = 1_500;
  * next events are generated while the previous send is in flight, but sends never overlap, so that
  * each user's events reach their partition in order.
  */
-export async function runPacer(options: PacerOptions): Promise<number> {
+export async function runPacer<Events extends { readonly length: number }>(options: PacerOptions<Events>): Promise<number> {
   const {
     intervalMs,
     count,
@@ -52,7 +53,7 @@ export async function runPacer(options: PacerOptions): Promise<number> {
       continue;
     }
     const remaining = count === 0 ? Number.POSITIVE_INFINITY : count - generated;
-    const events = Array.from({ length: Math.min(due, maxEventsPerSend, remaining) }, generate);
+    const events = await generate(Math.min(due, maxEventsPerSend, remaining));
     generated += events.length;
     await inFlight;
     inFlight = send(events).then(() => {

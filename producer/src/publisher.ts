@@ -2,19 +2,13 @@
  * The Kafka edge of the producer: makes sure the topic exists, then sends events keyed by `UserId`
  * (so one user's events stay in order on one partition), acknowledged by every in-sync replica.
  */
-import {
-  connectWithRetry,
-  createKafka,
-  createReliableProducer,
-  ensureTopic,
-  type Logger,
-  type UserActionEvent,
-} from '@user-actions/shared';
+import { connectWithRetry, createKafka, createReliableProducer, ensureTopic, type Logger } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
+import { type EventBatch, messagesOf } from './event-batch.js';
 
 export interface Publisher {
   /** Resolves once the broker has acknowledged every event; retries while the broker is away. */
-  send(events: readonly UserActionEvent[]): Promise<void>;
+  send(events: EventBatch): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,10 +41,7 @@ export async function startPublisher(
   return {
     async send(events) {
       // No abort signal: a send in flight at shutdown is finished, so that what was generated is delivered.
-      await producer.send(
-        config.topic,
-        events.map((event) => ({ key: event.UserId, value: JSON.stringify(event) })),
-      );
+      await producer.send(config.topic, messagesOf(events));
     },
     stop: () => producer.disconnect(),
   };

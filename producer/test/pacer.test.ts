@@ -1,8 +1,7 @@
-import type { UserActionEvent } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
 import { runPacer } from '../src/pacer.js';
 
-const event = { UserId: 'u', Action: 'Login', Timestamp: 't' } as UserActionEvent;
+const generate = async (count: number) => Array.from({ length: count }, () => 'event');
 
 describe('the pacer', () => {
   it('sends exactly `count` events and returns', async () => {
@@ -11,7 +10,7 @@ describe('the pacer', () => {
       intervalMs: 0,
       count: 1_234,
       signal: new AbortController().signal,
-      generate: () => event,
+      generate,
       send: async (events) => void sends.push(events.length),
       maxEventsPerSend: 500,
     });
@@ -26,7 +25,7 @@ describe('the pacer', () => {
       intervalMs: 10,
       count: 25,
       signal: new AbortController().signal,
-      generate: () => event,
+      generate,
       send: async (events) => {
         sends.push(events.length);
         clock += 100; // each send takes as long as ten intervals
@@ -43,7 +42,7 @@ describe('the pacer', () => {
       intervalMs: 1,
       count: 0,
       signal: controller.signal,
-      generate: () => event,
+      generate,
       send: async (events) => {
         if (completed >= 3) controller.abort();
         await new Promise((resolve) => setTimeout(resolve, 2));

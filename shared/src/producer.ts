@@ -197,9 +197,10 @@ function toRecord(topic: string, { key, value, headers }: KafkaMessageOut, keyBy
     record.key = bytes;
     record.partition = hash;
   } else if (key !== undefined && key !== null) {
-    record.key = Buffer.from(key);
+    record.key = key;
   }
-  if (value !== null) record.value = Buffer.from(value);
+  // Buffers are passed on as they are: the client only reads them.
+  if (value !== null) record.value = typeof value === 'string' ? Buffer.from(value) : value;
   if (headers) {
     record.headers = new Map();
     for (const [name, headerValue] of Object.entries(headers)) {

@@ -1,0 +1,55 @@
+/**
+ * Events ready to send, as the generator thread hands them over: each event's JSON in one buffer (moved
+ * between threads without a copy), plus the few fields the logs and metrics need of each event.
+ */
+import type { KafkaMessageOut, UserActionEvent } from '@user-actions/shared';
+
+export interface EventBatch {
+  readonly length: number;
+  readonly eventIds: string[];
+  readonly userIds: string[];
+  readonly actions: string[];
+  /** Every event's JSON, one after another. */
+  readonly json: Uint8Array<ArrayBuffer>;
+  /** Where each event's JSON ends in `json`. */
+  readonly ends: Uint32Array<ArrayBuffer>;
+}
+
+// Simulated events are about 380 bytes; room for the largest keeps a batch to a single allocation.
+const EXPECTED_BYTES_PER_EVENT = 1_024;
+
+export function encodeEvents(events: readonly UserActionEvent[]): EventBatch {
+  let json: Buffer = Buffer.allocUnsafeSlow(events.length * EXPECTED_BYTES_PER_EVENT);
+  const ends = new Uint32Array(events.length);
+  let used = 0;
+  events.forEach((event, index) => {
+    const text = JSON.stringify(event);
+    // UTF-8 takes at most three bytes per UTF-16 code unit.
+    if (used + text.length * 3 > json.length) json = grown(json, used, text.length * 3);
+    used += json.write(text, used);
+    ends[index] = used;
+  });
+  return {
+    length: events.length,
+    eventIds: events.map((event) => event.EventId ?? ''),
+    userIds: events.map((event) => event.UserId),
+    actions: events.map((event) => event.Action),
+    json: new Uint8Array(json.buffer as ArrayBuffer, json.byteOffset, used),
+    ends,
+  };
+}
+
+function grown(buffer: Buffer, used: number, atLeast: number): Buffer {
+  const bigger = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, used + atLeast));
+  buffer.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+/** The Kafka messages of a batch, keyed by user so that each user's events stay in order on one partition. */
+export function messagesOf(batch: EventBatch): KafkaMessageOut[] {
+  const json = Buffer.from(batch.json.buffer, batch.json.byteOffset, batch.json.byteLength);
+  return batch.userIds.map((userId, index) => ({
+    key: userId,
+    value: json.subarray(index === 0 ? 0 : batch.ends[index - 1], batch.ends[index]),
+  }));
+}

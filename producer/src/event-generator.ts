@@ -1,0 +1,18 @@
+/** What the producer's events are: the simulated population, or the original random events. */
+import type { UserActionEvent } from '@user-actions/shared';
+import type { ProducerConfig } from './config.js';
+import { generateEvent } from './generate.js';
+import { Simulation } from './simulation.js';
+
+export interface EventGeneratorOptions {
+  /** 0: the original system's random events, a new user each. */
+  users: number;
+  seed: number;
+  mix: ProducerConfig['simActionMix'];
+}
+
+export function createEventGenerator({ users, seed, mix }: EventGeneratorOptions): () => UserActionEvent {
+  if (users === 0) return () => generateEvent();
+  const simulation = new Simulation({ users, seed, mix });
+  return () => simulation.next();
+}
