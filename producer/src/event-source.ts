@@ -15,10 +15,14 @@ export interface EventSource {
   stop(): Promise<void>;
 }
 
-export function createEventSource(
+/** What the generator thread says once it can generate. */
+export const READY = 'ready';
+
+/** Resolves once the generator thread is ready, so that the first events are not late from the start. */
+export async function startEventSource(
   config: Pick<ProducerConfig, 'simUsers' | 'simSeed' | 'simActionMix'>,
   logger: Logger,
-): EventSource {
+): Promise<EventSource> {
   const options: EventGeneratorOptions = {
     users: config.simUsers,
     seed: config.simSeed ?? randomInt(2 ** 31 - 1),
@@ -36,13 +40,17 @@ export function createEventSource(
     pending?.reject(failure);
     pending = undefined;
   };
-  worker.on('message', (batch: EventBatch) => {
-    pending?.resolve(batch);
+  const ready = new Promise<void>((resolve, reject) => {
+    pending = { resolve: () => resolve(), reject };
+  });
+  worker.on('message', (message: EventBatch | typeof READY) => {
+    pending?.resolve(message as EventBatch);
     pending = undefined;
   });
   worker.on('error', (error) => fail(new Error(`the event generator failed: ${error.message}`, { cause: error })));
   worker.on('exit', (code) => fail(new Error(`the event generator stopped (exit code ${code})`)));
 
+  await ready;
   return {
     next(count) {
       if (failure) return Promise.reject(failure);

@@ -16,7 +16,7 @@ import {
 } from '@user-actions/shared';
 import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
 import type { EventBatch } from './event-batch.js';
-import { createEventSource, type EventSource } from './event-source.js';
+import { type EventSource, startEventSource } from './event-source.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';
@@ -63,7 +63,7 @@ runDaemon(
       });
       readiness.met('kafka');
       const { send } = publisher;
-      const source = createEventSource(config, logger);
+      const source = await startEventSource(config, logger);
       events = source;
       const sent = await runPacer({
         intervalMs: config.intervalMs,
