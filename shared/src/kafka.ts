@@ -192,10 +192,15 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger)
 }
 
 async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
-  const created = await admin.createTopics({
-    topics: [{ topic, numPartitions: partitions }],
-    waitForLeaders: true,
-  });
+  // Asking first: kafkajs logs a warning whenever it is asked to create a topic that exists, which
+  // would put a warning into every start of every daemon.
+  const exists = (await admin.listTopics()).includes(topic);
+  const created =
+    !exists &&
+    (await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    }));
   if (created) {
     logger.info({ topic, partitions }, 'created topic');
     return;
