@@ -3,6 +3,7 @@
  * else. The first SIGTERM/SIGINT asks for a graceful stop; a second one, or the watchdog, forces it.
  */
 import { ConfigError, type Env } from './config.js';
+import { takeEarlySignals } from './early-signals.js';
 import { FatalError, isAbortError, toError } from './errors.js';
 import type { Logger } from './logger.js';
 
@@ -58,6 +59,7 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger,
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  for (const signal of takeEarlySignals()) onSignal(signal);
 
   run(controller.signal).then(
     () => {

@@ -48,3 +48,16 @@ it('SIGTERM to the consumer mid-stream: exit 0, nothing committed that is not st
   expect(Number(rows[0]?.distinct)).toBe(total);
   expect((await restarted.stop()).code).toBe(0);
 });
+
+it.each(['producer', 'consumer'] as const)(
+  'SIGTERM to the %s while it is still loading: a graceful stop with exit 0, not death by signal',
+  async (name) => {
+    const world = await createWorld();
+    const daemon = spawnDaemon(name, world.env);
+    // Well before its modules have loaded; Node.js itself takes a few tens of milliseconds to start.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const exit = await daemon.stop('SIGTERM');
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(daemon.logs.map((line) => line.msg)).toContain('stopped');
+  },
+);

@@ -1,0 +1,63 @@
+/** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
+import {
+  createLogger,
+  createMetricsRegistry,
+  exitWithHelpIfAsked,
+  formatHelp,
+  loadConfigOrExit,
+  loadDotenv,
+  Readiness,
+  runDaemon,
+  runShutdownSteps,
+  startOpsServer,
+} from '@user-actions/shared';
+import { consumerEnvSchema, loadConsumerConfig } from './config.js';
+import { createPool, prepareDatabase } from './db.js';
+import { type Loader, startLoader } from './loader.js';
+import { createLoaderMetrics } from './metrics.js';
+import { sqlFor } from './sql.js';
+
+exitWithHelpIfAsked(
+  formatHelp(
+    'consumer',
+    "Stores every user-action event from Kafka in PostgreSQL's useractions table, exactly once.",
+    consumerEnvSchema.shape,
+  ),
+);
+loadDotenv();
+const config = loadConfigOrExit('consumer', loadConsumerConfig);
+const logger = createLogger({ name: 'consumer', level: config.logLevel });
+
+runDaemon(
+  async (signal) => {
+    const pool = createPool(config.databaseUrl, logger);
+    const sql = sqlFor(config.table);
+    const registry = createMetricsRegistry('consumer');
+    const readiness = new Readiness({ postgres: 'table not created yet', kafka: 'not in the consumer group yet' });
+    const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
+    let loader: Loader | undefined;
+    try {
+      await prepareDatabase(pool, { ...config, sql }, logger, signal);
+      readiness.met('postgres');
+      loader = await startLoader(config, { pool, sql }, logger, signal, {
+        metrics: createLoaderMetrics(registry, pool),
+        readiness,
+      });
+      await Promise.race([aborted(signal), loader.failed]);
+    } finally {
+      await runShutdownSteps(logger, [
+        ['leave the consumer group', async () => loader?.stop()],
+        ['close the PostgreSQL pool', () => pool.end()],
+        ['stop serving metrics', () => ops.stop()],
+      ]);
+    }
+  },
+  { logger, shutdownGraceMs: 9_000 },
+);
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
