@@ -30,11 +30,7 @@ export function needsNewProducerId(error: unknown): boolean {
 
 /** The partition Kafka's default partitioner (Java's, too) gives a key; the producer's own choice. */
 export function partitionFor(key: string, partitionCount: number): number {
-  return partitionOf(Buffer.from(key), partitionCount);
-}
-
-function partitionOf(key: Buffer, partitionCount: number): number {
-  return murmur2Hash(key) % partitionCount;
+  return murmur2Hash(Buffer.from(key)) % partitionCount;
 }
 
 function murmur2Hash(key: Buffer): number {
