@@ -34,31 +34,32 @@ export async function startEventSource(
 
   const worker = new Worker(new URL('./generator-worker.js', import.meta.url), { workerData: options });
   let failure: Error | undefined;
-  let pending: { resolve: (batch: EventBatch) => void; reject: (error: Error) => void } | undefined;
+  let pending: { resolve: (message: never) => void; reject: (error: Error) => void } | undefined;
   const fail = (error: Error) => {
     failure ??= error;
     pending?.reject(failure);
     pending = undefined;
   };
-  const ready = new Promise<void>((resolve, reject) => {
-    pending = { resolve: () => resolve(), reject };
-  });
-  worker.on('message', (message: EventBatch | typeof READY) => {
-    pending?.resolve(message as EventBatch);
+  /** The worker's next message: that it is ready, then one batch per request. */
+  const nextMessage = <Message>() =>
+    new Promise<Message>((resolve, reject) => {
+      pending = { resolve, reject };
+    });
+  worker.on('message', (message: unknown) => {
+    pending?.resolve(message as never);
     pending = undefined;
   });
   worker.on('error', (error) => fail(new Error(`the event generator failed: ${error.message}`, { cause: error })));
   worker.on('exit', (code) => fail(new Error(`the event generator stopped (exit code ${code})`)));
 
-  await ready;
+  await nextMessage<typeof READY>();
   return {
     next(count) {
       if (failure) return Promise.reject(failure);
       if (pending) return Promise.reject(new Error('EventSource.next called again before the last batch arrived'));
-      return new Promise((resolve, reject) => {
-        pending = { resolve, reject };
-        worker.postMessage(count);
-      });
+      const batch = nextMessage<EventBatch>();
+      worker.postMessage(count);
+      return batch;
     },
     async stop() {
       failure ??= new Error('the event generator is stopped');
