@@ -25,7 +25,9 @@ const MAX_EVENTS_PER_SEND = 1_500;
 /**
  * Runs until `count` events are sent or the signal aborts; the send in flight always completes. The
  * next events are generated while the previous send is in flight, but sends never overlap, so that
- * each user's events reach their partition in order.
+ * each user's events reach their partition in order. As fast as possible (`intervalMs` 0), the batch
+ * after next is asked for as soon as the next one arrives, so that generating never waits for sending;
+ * on a schedule it is not, because an event's timestamp is taken when it is generated.
  */
 export async function runPacer<Events extends { readonly length: number }>(options: PacerOptions<Events>): Promise<number> {
   const {
@@ -41,6 +43,8 @@ export async function runPacer<Events extends { readonly length: number }>(optio
   let generated = 0;
   let sent = 0;
   let inFlight: Promise<void> = Promise.resolve();
+  let ahead: Promise<Events> | undefined;
+  const nextSize = (due: number) => Math.min(due, maxEventsPerSend, count === 0 ? Number.POSITIVE_INFINITY : count - generated);
   while (!signal.aborted && (count === 0 || generated < count)) {
     const due = intervalMs === 0 ? maxEventsPerSend : Math.floor((now() - startedAt) / intervalMs) + 1 - generated;
     if (due <= 0) {
@@ -52,9 +56,11 @@ export async function runPacer<Events extends { readonly length: number }>(optio
       }
       continue;
     }
-    const remaining = count === 0 ? Number.POSITIVE_INFINITY : count - generated;
-    const events = await generate(Math.min(due, maxEventsPerSend, remaining));
+    const events = await (ahead ?? generate(nextSize(due)));
     generated += events.length;
+    ahead = intervalMs === 0 && (count === 0 || generated < count) ? generate(nextSize(due)) : undefined;
+    // Never awaited if the signal aborts first: its events are simply not sent.
+    ahead?.catch(() => undefined);
     await inFlight;
     inFlight = send(events).then(() => {
       sent += events.length;

@@ -18,6 +18,27 @@ describe('the pacer', () => {
     expect(sends).toEqual([500, 500, 234]);
   });
 
+  it('as fast as possible, generates the batch after next while a batch is being sent', async () => {
+    let generateCalls = 0;
+    const callsWhenSendsEnded: number[] = [];
+    await runPacer({
+      intervalMs: 0,
+      count: 2_000,
+      signal: new AbortController().signal,
+      generate: async (count) => {
+        generateCalls += 1;
+        return generate(count);
+      },
+      send: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        callsWhenSendsEnded.push(generateCalls);
+      },
+      maxEventsPerSend: 500,
+    });
+    // Four batches: while the first is sent, the second is ready and the third is being generated.
+    expect(callsWhenSendsEnded).toEqual([3, 4, 4, 4]);
+  });
+
   it('sends the events that fell due during a slow send together, keeping the rate', async () => {
     let clock = 0;
     const sends: number[] = [];
