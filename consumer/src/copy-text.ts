@@ -22,10 +22,6 @@ export function copyValue(value: string | null): string {
   return SPECIAL.test(value) ? value.replace(EVERY_SPECIAL, (character) => ESCAPES[character] as string) : value;
 }
 
-export function toCopyLine(row: UserActionRow): string {
-  return `${copyValue(row.eventId)}\t${copyValue(row.userId)}\t${copyValue(row.action)}\t${copyValue(row.ipAddress)}\t${copyValue(row.device)}\t${copyValue(row.timestamp)}\t${copyValue(row.metadata)}\n`;
-}
-
 /** Consecutive rows of a batch as COPY text; `slice` shares the text, as the bisection of bad rows needs. */
 export class CopyRows {
   constructor(
@@ -52,6 +48,9 @@ export class CopyRows {
 // UTF-8 takes at most three bytes per UTF-16 code unit.
 const MAX_BYTES_PER_CHARACTER = 3;
 
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+
 /** Collects a batch's rows; `finish` copies them into a buffer of their exact size. */
 export class CopyRowsWriter {
   private scratch: Buffer;
@@ -63,20 +62,47 @@ export class CopyRowsWriter {
     this.scratch = Buffer.allocUnsafe(Math.max(expectedBytes, 1024));
   }
 
+  /**
+   * Writes the row's values straight into the buffer: a whole line as one string first (the same
+   * bytes) made the consumer allocate twice what the row takes, a third of its garbage.
+   */
   add(row: UserActionRow): void {
-    const line = toCopyLine(row);
-    const needed = this.used + line.length * MAX_BYTES_PER_CHARACTER;
-    if (needed > this.scratch.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(needed, this.scratch.length * 2));
-      this.scratch.copy(bigger, 0, 0, this.used);
-      this.scratch = bigger;
-    }
-    this.used += this.scratch.write(line, this.used);
+    const { eventId, userId, action, ipAddress, device, timestamp, metadata } = row;
+    const characters =
+      eventId.length +
+      userId.length +
+      action.length +
+      (ipAddress?.length ?? 2) +
+      (device?.length ?? 2) +
+      timestamp.length +
+      (metadata?.length ?? 2);
+    // An escaped character takes two bytes, within the three allowed for any; seven separators.
+    this.reserve(characters * MAX_BYTES_PER_CHARACTER + 7);
+    this.write(eventId, TAB);
+    this.write(userId, TAB);
+    this.write(action, TAB);
+    this.write(ipAddress, TAB);
+    this.write(device, TAB);
+    this.write(timestamp, TAB);
+    this.write(metadata, NEWLINE);
     this.bounds.push(this.used);
   }
 
   finish(): CopyRows {
     return new CopyRows(Buffer.from(this.scratch.subarray(0, this.used)), Uint32Array.from(this.bounds));
+  }
+
+  private write(value: string | null, separator: number): void {
+    this.used += this.scratch.write(copyValue(value), this.used);
+    this.scratch[this.used++] = separator;
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.used + bytes;
+    if (needed <= this.scratch.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(needed, this.scratch.length * 2));
+    this.scratch.copy(bigger, 0, 0, this.used);
+    this.scratch = bigger;
   }
 }
 

@@ -33,4 +33,10 @@ describe('COPY text encoding', () => {
     expect(encoded.slice(2_999).text.toString('utf8')).toBe(lines[2]);
     expect(encoded.slice(3, 3).length).toBe(0);
   });
+
+  it('makes room for rows of characters that take three bytes each', () => {
+    const wide = { ...(rows[0] as (typeof rows)[number]), device: '€'.repeat(20_000) };
+    const text = toCopyRows([wide, wide, wide]).text.toString('utf8');
+    expect(text).toBe(lines[0]?.replace('x\\ty', '€'.repeat(20_000)).repeat(3));
+  });
 });
