@@ -4,7 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources; the daemons started as processes run the build.
-    alias: { '@user-actions/shared': fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^@user-actions\/shared$/, replacement: fileURLToPath(new URL('./shared/src/index.ts', import.meta.url)) },
+      { find: /^@user-actions\/shared\/(.*)$/, replacement: fileURLToPath(new URL('./shared/src/$1.ts', import.meta.url)) },
+    ],
   },
   test: {
     projects: [

@@ -3,7 +3,8 @@
  * decode → insert every valid row in one transaction → dead-letter what cannot be stored → only then
  * commit the Kafka offset past the batch. A crash anywhere before the commit replays the batch, and the
  * unique event id turns the replay into a no-op. While a batch is stored, the next one of the same
- * partition is fetched and decoded (one batch ahead, no more), so Kafka and PostgreSQL work in parallel.
+ * partition is fetched and decoded (one batch ahead, no more), so Kafka and PostgreSQL work in parallel;
+ * decoding runs on a thread of its own (batch-decoder.ts), so this thread only fetches, stores and commits.
  */
 import {
   FatalError,
@@ -18,10 +19,10 @@ import {
   withRetry,
 } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import { type CopyRows, CopyRowsWriter } from './copy-text.js';
+import type { BatchDecoder } from './batch-decoder.js';
+import { type CopyRows, copyRowsFrom } from './copy-text.js';
 import { type DeadLetter, toDeadLetterMessage } from './dead-letter.js';
 import type { DeadLetterGuard } from './dead-letter-guard.js';
-import { decodeMessage } from './decode.js';
 import type { LoaderMetrics } from './metrics.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
 import { storeIsolatingBadRows } from './store.js';
@@ -30,6 +31,7 @@ export type LoaderCounter = 'stored' | 'replayed' | 'deadLettered' | 'retried';
 
 export interface BatchHandlerDeps {
   logger: Logger;
+  decoder: BatchDecoder;
   /** Aborted on shutdown or after a fatal error: stop retrying and leave the batch uncommitted. */
   signal: AbortSignal;
   insertRows: (rows: CopyRows) => Promise<number>;
@@ -77,7 +79,15 @@ export function createBatchPipeline(deps: BatchHandlerDeps): BatchPipeline {
     async eachBatch(payload) {
       const { batch } = payload;
       if (batch.isEmpty() || deps.signal.aborted || payload.isStale()) return;
-      const decoded = decodeBatch(payload, deps.metrics);
+      let decoded: DecodedBatch;
+      try {
+        decoded = await decodeBatch(payload, deps);
+      } catch (caught) {
+        deps.onFatal(new FatalError(toError(caught).message, { cause: caught }));
+        return;
+      }
+      // Left uncommitted: whoever consumes the partition next decodes the batch again.
+      if (deps.signal.aborted || payload.isStale()) return;
       deps.metrics.batchSize.observe(batch.messages.length);
 
       const key = `${batch.topic}/${batch.partition}`;
@@ -144,32 +154,18 @@ function observeCommitted(eventTimes: Float64Array, lag: number, partition: numb
   metrics.lag.set({ partition: String(partition) }, Math.max(0, lag));
 }
 
-// A row of COPY text is about the size of the message plus its leading columns again.
-const ROW_BYTES_PER_MESSAGE_BYTE = 1.5;
-
-function decodeBatch({ batch }: EachBatchPayload, metrics: LoaderMetrics): DecodedBatch {
+async function decodeBatch({ batch }: EachBatchPayload, { decoder, metrics }: BatchHandlerDeps): Promise<DecodedBatch> {
   const { topic, partition, messages } = batch;
-  const expectedBytes = messages.reduce((sum, message) => sum + (message.value?.length ?? 0), 0) * ROW_BYTES_PER_MESSAGE_BYTE;
-  const writer = new CopyRowsWriter(expectedBytes);
-  const sources: number[] = [];
-  const eventTimes: number[] = [];
-  const deadLetters: DeadLetter[] = [];
-  const actions = new Map<string, number>();
-  messages.forEach((message, index) => {
-    const { offset, value, headers } = message;
-    const result = decodeMessage({ topic, partition, offset, value, headers });
-    if (!result.ok) {
-      deadLetters.push({ topic, partition, message, stage: 'decode', reason: result.reason });
-      return;
-    }
-    const { row } = result;
-    writer.add(row);
-    sources.push(index);
-    eventTimes.push(Date.parse(row.timestamp));
-    actions.set(row.action, (actions.get(row.action) ?? 0) + 1);
-  });
+  const { rows, sources, eventTimes, actions, rejects } = await decoder.decode(topic, partition, messages);
   for (const [action, count] of actions) metrics.consumed.inc({ action }, count);
-  return { rows: writer.finish(), sources: Uint32Array.from(sources), eventTimes: Float64Array.from(eventTimes), deadLetters };
+  const deadLetters: DeadLetter[] = rejects.map(({ index, reason }) => ({
+    topic,
+    partition,
+    message: messages[index] as KafkaMessage,
+    stage: 'decode',
+    reason,
+  }));
+  return { rows: copyRowsFrom(rows), sources, eventTimes, deadLetters };
 }
 
 async function insertWithRetry(rows: CopyRows, payload: EachBatchPayload, deps: BatchHandlerDeps): Promise<number> {

@@ -45,6 +45,16 @@ export class CopyRows {
   }
 }
 
+export interface CopyRowsParts {
+  text: Uint8Array<ArrayBuffer>;
+  /** Byte offset where each row starts, and one more where the last ends. */
+  bounds: Uint32Array<ArrayBuffer>;
+}
+
+export function copyRowsFrom({ text, bounds }: CopyRowsParts): CopyRows {
+  return new CopyRows(Buffer.from(text.buffer, text.byteOffset, text.byteLength), bounds);
+}
+
 // UTF-8 takes at most three bytes per UTF-16 code unit.
 const MAX_BYTES_PER_CHARACTER = 3;
 
@@ -89,7 +99,14 @@ export class CopyRowsWriter {
   }
 
   finish(): CopyRows {
-    return new CopyRows(Buffer.from(this.scratch.subarray(0, this.used)), Uint32Array.from(this.bounds));
+    return copyRowsFrom(this.finishParts());
+  }
+
+  /** The text in an ArrayBuffer of its own, which can be moved to another thread, and the rows' bounds. */
+  finishParts(): CopyRowsParts {
+    const text = new Uint8Array(this.used);
+    text.set(this.scratch.subarray(0, this.used));
+    return { text, bounds: Uint32Array.from(this.bounds) };
   }
 
   private write(value: string | null, separator: number): void {

@@ -2,7 +2,8 @@
  * Turns one Kafka message into the row to store, or into the exact reason it cannot be stored.
  * Pure: no I/O, so every rule has a unit test.
  */
-import { parseUserActionEvent } from '@user-actions/shared';
+// The schema alone: the decoding thread loads this module and should not load the Kafka and logging code.
+import { parseUserActionEvent } from '@user-actions/shared/schema';
 import type { IHeaders } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
 import { originOf } from './dead-letter.js';

@@ -18,6 +18,7 @@ import {
   withRetry,
 } from '@user-actions/shared';
 import { createBatchPipeline, type LoaderCounter } from './batch.js';
+import { startBatchDecoder } from './batch-decoder.js';
 import type { ConsumerConfig } from './config.js';
 import { insertRows, type Pool } from './db.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
@@ -32,11 +33,11 @@ export interface Loader {
 
 // Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
 const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
-// With the next batch fetched while one is stored, 1 MiB per partition (about 4,000 events) drains a
-// backlog as fast as 2 MiB did, and keeps the consumer's memory well under 250 MB: a fetch is capped at
-// 6 MiB and the pipeline holds at most two, whatever the backlog (docs/benchmarks.md).
+// With the next batch fetched while one is stored and decoding on its own thread, fetches of 2 MiB
+// (1 MiB, about 2,700 events, from any one partition) drain a backlog faster than fetches of 3–6 MiB
+// and keep the consumer's memory well under 250 MB whatever the backlog (docs/benchmarks.md).
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
-const MAX_BYTES_PER_FETCH = 6 * 1024 * 1024;
+const MAX_BYTES_PER_FETCH = 2 * 1024 * 1024;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
@@ -92,8 +93,10 @@ export async function startLoader(
   });
   const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
   const running = AbortSignal.any([signal, halt.signal]);
+  const decoder = startBatchDecoder();
   const pipeline = createBatchPipeline({
     logger,
+    decoder,
     signal: running,
     insertRows: (rows) => insertRows(pool, sql, rows),
     sendDeadLetters: async (messages, abort) => {
@@ -159,6 +162,7 @@ export async function startLoader(
         try {
           // Commits need the consumer: let the batches being stored finish first.
           await pipeline.drain();
+          await decoder.stop();
           await consumer.disconnect();
           await deadLetterProducer.disconnect();
         } finally {
