@@ -4,11 +4,14 @@
  * moved rather than copied.
  */
 import { Worker } from 'node:worker_threads';
+import type { UtilizationSource } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { type DecodedRows, packMessages } from './batch-decoding.js';
 
 export interface BatchDecoder {
   decode(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<DecodedRows>;
+  /** How busy the decoding thread has been. */
+  utilization: UtilizationSource;
   stop(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export function startBatchDecoder(): BatchDecoder {
         worker.postMessage(packed, [packed.values.buffer, packed.ends.buffer]);
       });
     },
+    utilization: () => worker.performance.eventLoopUtilization(),
     async stop() {
       failure ??= new Error('the decoding thread is stopped');
       await worker.terminate();

@@ -94,6 +94,7 @@ export async function startLoader(
   const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
   const running = AbortSignal.any([signal, halt.signal]);
   const decoder = startBatchDecoder();
+  metrics.threads.watch('decoder', decoder.utilization);
   const pipeline = createBatchPipeline({
     logger,
     decoder,

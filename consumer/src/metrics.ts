@@ -1,4 +1,5 @@
 /** The consumer's Prometheus metrics (besides the process metrics every daemon exports). */
+import { createThreadUtilization } from '@user-actions/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Pool } from './db.js';
 
@@ -18,6 +19,8 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
     },
   });
   return {
+    /** The loader's thread, and the decoding thread once the loader starts it. */
+    threads: createThreadUtilization(registry),
     consumed: new Counter({
       name: 'user_actions_events_consumed_total',
       help: 'Valid events read from Kafka, by action (redeliveries included)',

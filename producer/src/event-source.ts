@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '@user-actions/shared';
+import type { Logger, UtilizationSource } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
 import type { EventBatch } from './event-batch.js';
 import type { EventGeneratorOptions } from './event-generator.js';
@@ -12,6 +12,8 @@ import type { EventGeneratorOptions } from './event-generator.js';
 export interface EventSource {
   /** The next `count` events, in order. One request at a time. */
   next(count: number): Promise<EventBatch>;
+  /** How busy the generator thread has been. */
+  utilization: UtilizationSource;
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startEventSource(
       worker.postMessage(count);
       return batch;
     },
+    utilization: () => worker.performance.eventLoopUtilization(),
     async stop() {
       failure ??= new Error('the event generator is stopped');
       await worker.terminate();

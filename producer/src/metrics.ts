@@ -1,4 +1,5 @@
 /** The producer's Prometheus metrics (besides the process metrics every daemon exports). */
+import { createThreadUtilization } from '@user-actions/shared';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 export type ProducerMetrics = ReturnType<typeof createProducerMetrics>;
@@ -6,6 +7,8 @@ export type ProducerMetrics = ReturnType<typeof createProducerMetrics>;
 export function createProducerMetrics(registry: Registry) {
   const registers = [registry];
   return {
+    /** The sending thread, and the generator thread once it runs. */
+    threads: createThreadUtilization(registry),
     produced: new Counter({
       name: 'user_actions_events_produced_total',
       help: 'Events the broker acknowledged, by action',

@@ -63,6 +63,7 @@ runDaemon(
       readiness.met('kafka');
       const { send } = publisher;
       const source = await startEventSource(config, logger);
+      metrics.threads.watch('generator', source.utilization);
       events = source;
       const sent = await runPacer({
         intervalMs: config.intervalMs,

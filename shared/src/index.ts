@@ -44,3 +44,4 @@ export {
   userActionEventSchema,
 } from './schema.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
+export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';

@@ -81,3 +81,35 @@ it('the consumer is alive but not ready while PostgreSQL is unreachable', async 
   expect(JSON.parse(readiness.body).missing).toEqual(['table not created yet', 'not in the consumer group yet']);
   expect((await consumer.stop()).code).toBe(0);
 });
+
+/** Every thread's utilisation, by thread. */
+function threadUtilization(text: string): Record<string, number> {
+  const busy: Record<string, number> = {};
+  for (const [, thread, value] of text.matchAll(/^user_actions_thread_utilization\{thread="([^"]+)"[^}]*\} (\S+)$/gm)) {
+    busy[thread as string] = Number(value);
+  }
+  return busy;
+}
+
+it('both daemons say how busy each of their threads is, the one generating and the one decoding included', async () => {
+  const world = await createWorld();
+  const consumer = spawnDaemon('consumer', world.env);
+  const producer = spawnDaemon('producer', world.env, ['--rate', '5000', '--count', '25000']);
+  const [consumerPort, producerPort] = await Promise.all([opsPortOf(consumer), opsPortOf(producer)]);
+  await waitFor(world.rowCount, (count) => count >= 1_000, { what: 'the first rows' });
+
+  // Utilisation is measured between scrapes: the first scrape starts an interval, the next one ends it.
+  await Promise.all([get(producerPort, '/metrics'), get(consumerPort, '/metrics')]);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const producerThreads = threadUtilization((await get(producerPort, '/metrics')).body);
+  const consumerThreads = threadUtilization((await get(consumerPort, '/metrics')).body);
+
+  expect(Object.keys(producerThreads).sort()).toEqual(['generator', 'main']);
+  expect(Object.keys(consumerThreads).sort()).toEqual(['decoder', 'main']);
+  for (const busy of [...Object.values(producerThreads), ...Object.values(consumerThreads)]) {
+    expect(busy).toBeGreaterThan(0);
+    expect(busy).toBeLessThanOrEqual(1);
+  }
+  await producer.stop('SIGTERM');
+  expect((await consumer.stop()).code).toBe(0);
+});
