@@ -4,7 +4,7 @@
  * moved rather than copied.
  */
 import { Worker } from 'node:worker_threads';
-import type { UtilizationSource } from '@user-actions/shared';
+import { type UtilizationSource, workerReplies } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { type DecodedRows, packMessages } from './batch-decoding.js';
 
@@ -23,30 +23,13 @@ export function startBatchDecoder(): BatchDecoder {
   });
   // Never what keeps the process alive: the loader's sockets and timers decide that.
   worker.unref();
-  // The thread answers in the order it was asked.
-  const waiting: { resolve: (rows: DecodedRows) => void; reject: (error: Error) => void }[] = [];
-  let failure: Error | undefined;
-  const fail = (error: Error) => {
-    failure ??= error;
-    for (const request of waiting.splice(0)) request.reject(failure);
-  };
-  worker.on('message', (rows: DecodedRows) => waiting.shift()?.resolve(rows));
-  worker.on('error', (error) => fail(new Error(`the decoding thread failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => fail(new Error(`the decoding thread stopped (exit code ${code})`)));
-
+  const decoding = workerReplies(worker, 'decoding thread');
   return {
     decode(topic, partition, messages) {
-      if (failure) return Promise.reject(failure);
       const packed = packMessages(topic, partition, messages);
-      return new Promise<DecodedRows>((resolve, reject) => {
-        waiting.push({ resolve, reject });
-        worker.postMessage(packed, [packed.values.buffer, packed.ends.buffer]);
-      });
+      return decoding.request<DecodedRows>(packed, [packed.values.buffer, packed.ends.buffer]);
     },
-    utilization: () => worker.performance.eventLoopUtilization(),
-    async stop() {
-      failure ??= new Error('the decoding thread is stopped');
-      await worker.terminate();
-    },
+    utilization: decoding.utilization,
+    stop: () => decoding.stop(),
   };
 }

@@ -4,13 +4,13 @@
  */
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { Logger, UtilizationSource } from '@user-actions/shared';
+import { type Logger, type UtilizationSource, workerReplies } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
 import type { EventBatch } from './event-batch.js';
 import type { EventGeneratorOptions } from './event-generator.js';
 
 export interface EventSource {
-  /** The next `count` events, in order. One request at a time. */
+  /** The next `count` events, in order. */
   next(count: number): Promise<EventBatch>;
   /** How busy the generator thread has been. */
   utilization: UtilizationSource;
@@ -35,38 +35,11 @@ export async function startEventSource(
   else logger.info({ users: options.users, seed: options.seed }, 'simulating a population of users');
 
   const worker = new Worker(new URL('./generator-worker.js', import.meta.url), { workerData: options });
-  let failure: Error | undefined;
-  let pending: { resolve: (message: never) => void; reject: (error: Error) => void } | undefined;
-  const fail = (error: Error) => {
-    failure ??= error;
-    pending?.reject(failure);
-    pending = undefined;
-  };
-  /** The worker's next message: that it is ready, then one batch per request. */
-  const nextMessage = <Message>() =>
-    new Promise<Message>((resolve, reject) => {
-      pending = { resolve, reject };
-    });
-  worker.on('message', (message: unknown) => {
-    pending?.resolve(message as never);
-    pending = undefined;
-  });
-  worker.on('error', (error) => fail(new Error(`the event generator failed: ${error.message}`, { cause: error })));
-  worker.on('exit', (code) => fail(new Error(`the event generator stopped (exit code ${code})`)));
-
-  await nextMessage<typeof READY>();
+  const generator = workerReplies(worker, 'event generator');
+  await generator.next<typeof READY>();
   return {
-    next(count) {
-      if (failure) return Promise.reject(failure);
-      if (pending) return Promise.reject(new Error('EventSource.next called again before the last batch arrived'));
-      const batch = nextMessage<EventBatch>();
-      worker.postMessage(count);
-      return batch;
-    },
-    utilization: () => worker.performance.eventLoopUtilization(),
-    async stop() {
-      failure ??= new Error('the event generator is stopped');
-      await worker.terminate();
-    },
+    next: (count) => generator.request<EventBatch>(count),
+    utilization: generator.utilization,
+    stop: () => generator.stop(),
   };
 }

@@ -45,3 +45,4 @@ export {
 } from './schema.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
+export { type WorkerReplies, workerReplies } from './worker-replies.js';
