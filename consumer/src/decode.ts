@@ -3,16 +3,18 @@
  * Pure: no I/O, so every rule has a unit test.
  */
 // The schema alone: the decoding thread loads this module and should not load the Kafka and logging code.
-import { parseUserActionEvent } from '@user-actions/shared/schema';
+import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/schema';
 import type { IHeaders } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
+import { readCanonicalEvent } from './canonical-event.js';
 import { originOf } from './dead-letter.js';
 
 export interface SourceMessage {
   topic: string;
   partition: number;
   offset: string;
-  value: Buffer | null;
+  /** The message's bytes, or already its text. */
+  value: Buffer | string | null;
   headers?: IHeaders;
 }
 
@@ -46,19 +48,23 @@ function derivedEventIdOf(message: SourceMessage): string {
 }
 
 export function decodeMessage(message: SourceMessage): Decoded {
-  const parsed = parseUserActionEvent(message.value);
+  const text = typeof message.value === 'string' ? message.value : (message.value?.toString() ?? '');
+  const canonical = readCanonicalEvent(text);
+  if (canonical) return { ok: true, row: toRow(canonical.event, canonical.metadataText, message) };
+  const parsed = parseUserActionEvent(text);
   if (!parsed.ok) return parsed;
   const { event } = parsed;
+  return { ok: true, row: toRow(event, event.Metadata ? JSON.stringify(event.Metadata) : null, message) };
+}
+
+function toRow(event: UserActionEvent, metadata: string | null, message: SourceMessage): UserActionRow {
   return {
-    ok: true,
-    row: {
-      eventId: event.EventId ?? derivedEventIdOf(message),
-      userId: event.UserId,
-      action: event.Action,
-      ipAddress: event.Metadata?.IpAddress ?? null,
-      device: event.Metadata?.Device ?? null,
-      timestamp: event.Timestamp,
-      metadata: event.Metadata ? JSON.stringify(event.Metadata) : null,
-    },
+    eventId: event.EventId ?? derivedEventIdOf(message),
+    userId: event.UserId,
+    action: event.Action,
+    ipAddress: event.Metadata?.IpAddress ?? null,
+    device: event.Metadata?.Device ?? null,
+    timestamp: event.Timestamp,
+    metadata,
   };
 }
