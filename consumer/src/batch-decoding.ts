@@ -77,7 +77,7 @@ export function decodeMessages({ topic, partition, values, ends, offsets, header
   const rejects: DecodedRows['rejects'] = [];
   const actions = new Map<string, number>();
   for (let index = 0; index < ends.length; index++) {
-    const value = bytes.subarray(index === 0 ? 0 : ends[index - 1], ends[index]);
+    const value = bytes.toString('utf8', index === 0 ? 0 : ends[index - 1], ends[index]);
     const offset = offsets[index] as string;
     const result = decodeMessage({ topic, partition, offset, value, headers: headersOf.get(index) });
     if (!result.ok) {
