@@ -3,7 +3,8 @@
  * addresses, who log in, browse, search, fill and empty carts, buy, follow, like, comment and
  * subscribe in sessions, keeping every invariant a real system would (no Logout without a Login, no
  * Unfollow without a Follow of the same user, no RemoveFromCart from an empty cart, …). A few users are
- * very active and most are not (Zipf). The same seed gives the same sequence of events.
+ * very active and most are not (Zipf). The same seed gives the same sequence of events
+ * (their times and the event ids made from them aside).
  *
  * Faker makes the population's names, devices, products and queries once; each event then costs a few
  * draws of a small seeded generator, so that the simulation does not slow the load mode.
@@ -11,6 +12,7 @@
 import { en, Faker } from '@faker-js/faker';
 import type { Action, UserActionEvent } from '@user-actions/shared';
 import { isoTimestamp } from './iso-timestamp.js';
+import { timeOrderedUuidFrom, uuidFrom } from './uuid-text.js';
 
 export interface SimulationOptions {
   users: number;
@@ -63,44 +65,6 @@ function seededRandom(seed: number): () => number {
   };
   for (let i = 0; i < 12; i++) next();
   return next;
-}
-
-const word = (random: () => number) => (random() * 4294967296) >>> 0;
-
-// Ids are written as ASCII into one buffer and read back as a single flat string: joining sixteen
-// pieces instead (or number.toString(16)) made ids the costliest part of an event, and the pieced
-// string cost JSON.stringify again when flattened.
-const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-const UUID_TEXT = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
-
-/** Writes the four bytes of `bits` as hex digits, skipping the dashes of the UUID layout. */
-function writeHex(bits: number, positions: readonly number[]): void {
-  for (let index = 0; index < 4; index++) {
-    const byte = (bits >>> (24 - index * 8)) & 255;
-    const position = positions[index] as number;
-    UUID_TEXT[position] = HEX_DIGITS[byte >>> 4] as number;
-    UUID_TEXT[position + 1] = HEX_DIGITS[byte & 15] as number;
-  }
-}
-
-const POSITIONS = [
-  [0, 2, 4, 6],
-  [9, 11, 14, 16],
-  [19, 21, 24, 26],
-  [28, 30, 32, 34],
-] as const;
-
-/** A version-4 UUID from the seeded generator, so that ids repeat with the seed too. */
-function uuidFrom(random: () => number): string {
-  const a = word(random);
-  const b = word(random);
-  const c = word(random);
-  const d = word(random);
-  writeHex(a, POSITIONS[0]);
-  writeHex((b & 0xffff0fff) | 0x4000, POSITIONS[1]);
-  writeHex((c & 0x3fffffff) | 0x80000000, POSITIONS[2]);
-  writeHex(d, POSITIONS[3]);
-  return UUID_TEXT.toString('latin1');
 }
 
 /** Cumulative weights 1/rank^skew, for drawing a user in O(log n). */
@@ -215,7 +179,7 @@ export class Simulation {
     user.lastTimestamp = timestamp;
     if (action === 'Logout') user.session = undefined;
     return {
-      EventId: uuidFrom(this.random),
+      EventId: timeOrderedUuidFrom(timestamp, this.random),
       UserId: user.id,
       Action: action,
       Metadata: { IpAddress: session?.ipAddress ?? user.ipAddress, Device: session?.device ?? user.device, ...metadata },
