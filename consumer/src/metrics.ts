@@ -2,6 +2,7 @@
 import { createThreadUtilization } from '@user-actions/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Pool } from './db.js';
+import { PlainHistogram } from './plain-histogram.js';
 
 export type LoaderMetrics = ReturnType<typeof createLoaderMetrics>;
 
@@ -56,7 +57,7 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    eventDelaySeconds: new Histogram({
+    eventDelaySeconds: new PlainHistogram({
       name: 'user_actions_event_delay_seconds',
       help: "From an event's Timestamp to the commit of its batch",
       buckets: [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
