@@ -35,12 +35,17 @@ it('both daemons serve metrics that match what was produced and stored, and say 
 
   const consumerMetrics = await waitFor(
     () => get(consumerPort, '/metrics').then((response) => response.body),
-    (text) => metric(text, 'user_actions_events_stored_total') === sent,
-    { what: 'the stored counter to reach what was sent' },
+    // The delay is observed once the batch's offset is committed, a moment after the stored counter moves.
+    (text) =>
+      metric(text, 'user_actions_events_stored_total') === sent &&
+      metric(text, 'user_actions_event_delay_seconds_count') === sent,
+    { what: 'the stored counter and the delay histogram to reach what was sent' },
   );
   expect(metric(consumerMetrics, 'user_actions_events_consumed_total')).toBe(sent);
   expect(metric(consumerMetrics, 'user_actions_consumer_lag_messages')).toBe(0);
   expect(metric(consumerMetrics, 'user_actions_insert_duration_seconds_count')).toBeGreaterThan(0);
+  expect(metric(consumerMetrics, 'user_actions_event_delay_seconds_bucket', 'le="+Inf"')).toBe(sent);
+  expect(metric(consumerMetrics, 'user_actions_event_delay_seconds_sum')).toBeGreaterThan(0);
   expect(metric(consumerMetrics, 'user_actions_pg_pool_connections', 'state="total"')).toBeGreaterThan(0);
   expect(consumerMetrics).toContain('process_resident_memory_bytes');
   const byAction = await world.db.query<{ action: string; count: string }>(

@@ -69,6 +69,16 @@ describe.skipIf(!runs)('a real Prometheus server scraping both daemons', () => {
     expect(await prometheus.query('sum(user_actions_events_stored_total)')).toBe(rows);
     expect(await prometheus.query('sum(user_actions_consumer_lag_messages)')).toBe(0);
     expect(await prometheus.query('sum(user_actions_insert_duration_seconds_count)')).toBeGreaterThan(0);
+    // Every stored event's delay, read as a histogram: one observation each, and a quantile of them.
+    // Observed once the batch's offset is committed, a moment after the stored counter moves.
+    await waitFor(
+      () => prometheus.query('sum(user_actions_event_delay_seconds_count)'),
+      (count) => count === rows,
+      { what: 'one delay observed for every stored event' },
+    );
+    const p99 = await prometheus.query('histogram_quantile(0.99, sum by (le) (user_actions_event_delay_seconds_bucket))');
+    expect(p99).toBeGreaterThan(0);
+    expect(p99).toBeLessThan(60);
     expect((await consumer.stop()).code).toBe(0);
   });
 });
