@@ -36,6 +36,7 @@ export async function startPublisher(
     ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
   });
   await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal });
+  await producer.loadTopic(config.topic);
   logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 
   return {

@@ -66,6 +66,11 @@ function createKeyCache(): (key: string) => KeyBytes {
 export interface ReliableProducer {
   /** Resolves once the broker has given this producer its id; retries while it is unreachable. */
   connect(): Promise<void>;
+  /**
+   * Learns where the topic's partitions live, as the first send would otherwise do while its events
+   * wait (about 20 ms). Best effort: if it fails, the first send asks again.
+   */
+  loadTopic(topic: string): Promise<void>;
   /** Resolves once every message is acknowledged; retries transient failures until `signal` aborts. */
   send(topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal): Promise<void>;
   disconnect(): Promise<void>;
@@ -156,6 +161,9 @@ export function createReliableProducer({
   return {
     async connect() {
       await producer.initIdempotentProducer({});
+    },
+    async loadTopic(topic) {
+      await producer.metadata({ topics: [topic] }).catch(() => undefined);
     },
     send(topic, messages, signal) {
       const result = previousSend.then(() => sendAll(topic, messages, signal));
