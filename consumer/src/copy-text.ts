@@ -110,8 +110,7 @@ export class CopyRowsWriter {
   }
 
   private write(value: string | null, separator: number): void {
-    this.used += this.scratch.write(copyValue(value), this.used);
-    this.scratch[this.used++] = separator;
+    this.writePlain(copyValue(value), separator);
   }
 
   /** For the values the schema's patterns have checked (ids, action names, timestamps): nothing to escape. */

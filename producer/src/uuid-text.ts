@@ -28,13 +28,18 @@ const POSITIONS = [
   [28, 30, 32, 34],
 ] as const;
 
+/** Ends either version the same way: the RFC variant and 62 random bits, then the text. */
+function withRandomTail(random: () => number): string {
+  writeHex((word(random) & 0x3fffffff) | 0x80000000, POSITIONS[2]);
+  writeHex(word(random), POSITIONS[3]);
+  return UUID_TEXT.toString('latin1');
+}
+
 /** A version-4 (random) UUID. */
 export function uuidFrom(random: () => number): string {
   writeHex(word(random), POSITIONS[0]);
   writeHex((word(random) & 0xffff0fff) | 0x4000, POSITIONS[1]);
-  writeHex((word(random) & 0x3fffffff) | 0x80000000, POSITIONS[2]);
-  writeHex(word(random), POSITIONS[3]);
-  return UUID_TEXT.toString('latin1');
+  return withRandomTail(random);
 }
 
 const TWO_TO_THE_16 = 65536;
@@ -50,7 +55,5 @@ export function timeOrderedUuidFrom(timeMs: number, random: () => number): strin
   const low = timeMs - high * TWO_TO_THE_16;
   writeHex(high >>> 0, POSITIONS[0]);
   writeHex(((low << 16) | 0x7000 | (word(random) & 0x0fff)) >>> 0, POSITIONS[1]);
-  writeHex((word(random) & 0x3fffffff) | 0x80000000, POSITIONS[2]);
-  writeHex(word(random), POSITIONS[3]);
-  return UUID_TEXT.toString('latin1');
+  return withRandomTail(random);
 }
