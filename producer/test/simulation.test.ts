@@ -1,6 +1,6 @@
 import { ACTIONS, parseUserActionEvent, type UserActionEvent } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
-import { Simulation } from '../src/simulation.js';
+import { REMEMBERED, Simulation } from '../src/simulation.js';
 
 const EVENTS = 100_000;
 
@@ -133,5 +133,36 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     const sample = Array.from({ length: 20_000 }, () => tuned.next());
     expect(share(sample, 'Search')).toBeGreaterThan(2 * share(events.slice(0, 20_000), 'Search'));
     expect(share(sample, 'Like') + share(sample, 'Unlike')).toBe(0);
+  });
+
+  it('remembers a bounded past, however long a user is active', () => {
+    // Few users, busy following: the most active make thousands of likes and follow everyone they could.
+    const simulation = new Simulation({ users: 300, seed: 7, mix: { FollowUser: 30 } });
+    const following = new Map<string, Set<unknown>>();
+    const recentLikes = new Map<string, unknown[]>();
+    let mostFollowed = 0;
+    let unlikes = 0;
+    for (let index = 0; index < 100_000; index++) {
+      const event = simulation.next();
+      const details = meta(event);
+      const followed = following.get(event.UserId) ?? new Set();
+      following.set(event.UserId, followed);
+      const likes = recentLikes.get(event.UserId) ?? [];
+      recentLikes.set(event.UserId, likes);
+      if (event.Action === 'FollowUser') followed.add(details.TargetUserId);
+      if (event.Action === 'UnfollowUser') followed.delete(details.TargetUserId);
+      mostFollowed = Math.max(mostFollowed, followed.size);
+      if (event.Action === 'Like') likes.push(details.PostId);
+      if (event.Action === 'Unlike') {
+        unlikes++;
+        // Only one of the user's REMEMBERED latest likes (of those not yet undone) can be undone.
+        const standing = likes.slice(-REMEMBERED);
+        expect(standing).toContain(details.PostId);
+        likes.splice(likes.lastIndexOf(details.PostId), 1);
+      }
+    }
+    expect(Math.max(...[...recentLikes.values()].map((likes) => likes.length))).toBeGreaterThan(1_000);
+    expect(unlikes).toBeGreaterThan(500);
+    expect(mostFollowed).toBe(REMEMBERED);
   });
 });
