@@ -4,6 +4,19 @@
  */
 import type { KafkaMessageOut, UserActionEvent } from '@user-actions/shared';
 
+/** One event as it is sent: its JSON, and what the logs and metrics need of it. */
+export interface OutgoingEvent {
+  eventId: string;
+  userId: string;
+  action: string;
+  json: string;
+}
+
+/** An event made as an object (the original system's random events) as it is sent. */
+export function outgoing(event: UserActionEvent): OutgoingEvent {
+  return { eventId: event.EventId ?? '', userId: event.UserId, action: event.Action, json: JSON.stringify(event) };
+}
+
 export interface EventBatch {
   readonly length: number;
   readonly eventIds: string[];
@@ -18,12 +31,12 @@ export interface EventBatch {
 // Simulated events are about 380 bytes; room for the largest keeps a batch to a single allocation.
 const EXPECTED_BYTES_PER_EVENT = 1_024;
 
-export function encodeEvents(events: readonly UserActionEvent[]): EventBatch {
+export function encodeEvents(events: readonly OutgoingEvent[]): EventBatch {
   let json: Buffer = Buffer.allocUnsafeSlow(events.length * EXPECTED_BYTES_PER_EVENT);
   const ends = new Uint32Array(events.length);
   let used = 0;
   events.forEach((event, index) => {
-    const text = JSON.stringify(event);
+    const text = event.json;
     // UTF-8 takes at most three bytes per UTF-16 code unit.
     if (used + text.length * 3 > json.length) json = grown(json, used, text.length * 3);
     used += json.write(text, used);
@@ -31,9 +44,9 @@ export function encodeEvents(events: readonly UserActionEvent[]): EventBatch {
   });
   return {
     length: events.length,
-    eventIds: events.map((event) => event.EventId ?? ''),
-    userIds: events.map((event) => event.UserId),
-    actions: events.map((event) => event.Action),
+    eventIds: events.map((event) => event.eventId),
+    userIds: events.map((event) => event.userId),
+    actions: events.map((event) => event.action),
     json: new Uint8Array(json.buffer as ArrayBuffer, json.byteOffset, used),
     ends,
   };

@@ -1,6 +1,6 @@
 /** What the producer's events are: the simulated population, or the original random events. */
-import type { UserActionEvent } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
+import { type OutgoingEvent, outgoing } from './event-batch.js';
 import { generateEvent } from './generate.js';
 import { Simulation } from './simulation.js';
 
@@ -11,8 +11,8 @@ export interface EventGeneratorOptions {
   mix: ProducerConfig['simActionMix'];
 }
 
-export function createEventGenerator({ users, seed, mix }: EventGeneratorOptions): () => UserActionEvent {
-  if (users === 0) return () => generateEvent();
+export function createEventGenerator({ users, seed, mix }: EventGeneratorOptions): () => OutgoingEvent {
+  if (users === 0) return () => outgoing(generateEvent());
   const simulation = new Simulation({ users, seed, mix });
   return () => simulation.next();
 }

@@ -7,10 +7,14 @@
  * (their times and the event ids made from them aside).
  *
  * Faker makes the population's names, devices, products and queries once; each event then costs a few
- * draws of a small seeded generator, so that the simulation does not slow the load mode.
+ * draws of a small seeded generator, so that the simulation does not slow the load mode. For the same
+ * reason events are written as JSON as they are simulated: every text that could need escaping (names,
+ * devices, queries, pages) is JSON-quoted once, when the population is made, and everything else is an
+ * id, a number or a fixed word. This text is exactly what `JSON.stringify` would write for the event.
  */
 import { en, Faker } from '@faker-js/faker';
-import type { Action, UserActionEvent } from '@user-actions/shared';
+import type { Action } from '@user-actions/shared';
+import type { OutgoingEvent } from './event-batch.js';
 import { isoTimestamp } from './iso-timestamp.js';
 import { timeOrderedUuidFrom, uuidFrom } from './uuid-text.js';
 
@@ -25,18 +29,27 @@ export interface SimulationOptions {
   now?: () => number;
 }
 
+/** A text as a JSON string literal, quotes included. */
+type Quoted = string;
+
 interface Session {
   id: string;
-  device: string;
-  ipAddress: string;
+  device: Quoted;
+  ipAddress: Quoted;
+}
+
+interface Product {
+  id: string;
+  name: Quoted;
+  price: number;
 }
 
 interface SimulatedUser {
   id: string;
-  device: string;
-  ipAddress: string;
+  device: Quoted;
+  ipAddress: Quoted;
   session: Session | undefined;
-  cart: string[];
+  cart: Product[];
   following: string[];
   liked: string[];
   comments: string[];
@@ -129,10 +142,10 @@ export class Simulation {
   private readonly activity: Float64Array;
   private readonly mix: Float64Array;
   private readonly mixActions: SessionAction[];
-  private readonly devices: string[];
-  private readonly products: { id: string; name: string; price: number }[];
-  private readonly queries: string[];
-  private readonly pages: string[];
+  private readonly devices: Quoted[];
+  private readonly products: Product[];
+  private readonly queries: Quoted[];
+  private readonly pages: Quoted[];
   private readonly now: () => number;
 
   constructor({ users, seed, skew = 1.1, mix = {}, now = Date.now }: SimulationOptions) {
@@ -140,13 +153,13 @@ export class Simulation {
     faker.seed(seed);
     this.random = seededRandom(seed);
     this.now = now;
-    this.devices = Array.from({ length: 60 }, () => deviceName(faker));
+    this.devices = Array.from({ length: 60 }, () => quoted(deviceName(faker)));
     this.products = Array.from({ length: 500 }, () => ({
       id: uuidFrom(this.random),
-      name: faker.commerce.productName(),
+      name: quoted(faker.commerce.productName()),
       price: Number(faker.commerce.price({ min: 3, max: 400 })),
     }));
-    this.queries = Array.from({ length: 300 }, () => faker.commerce.product().toLowerCase());
+    this.queries = Array.from({ length: 300 }, () => quoted(faker.commerce.product().toLowerCase()));
     this.pages = [
       '/',
       '/deals',
@@ -155,11 +168,11 @@ export class Simulation {
       '/settings',
       '/help',
       ...this.products.slice(0, 100).map((p) => `/products/${p.id}`),
-    ];
+    ].map(quoted);
     this.users = Array.from({ length: users }, () => ({
       id: uuidFrom(this.random),
       device: this.pick(this.devices),
-      ipAddress: faker.internet.ipv4(),
+      ipAddress: quoted(faker.internet.ipv4()),
       session: undefined,
       cart: [],
       following: [],
@@ -177,100 +190,102 @@ export class Simulation {
     this.mix = cumulativeWeights(this.mixActions.map((action) => weights[action]));
   }
 
-  next(): UserActionEvent {
+  next(): OutgoingEvent {
     const user = this.users[drawIndex(this.activity, this.random)] as SimulatedUser;
-    const { action, metadata } = user.session ? this.act(user, user.session) : this.logIn(user);
-    const session = user.session;
+    const { action, details } = user.session ? this.act(user) : this.logIn(user);
+    const session = user.session as Session;
     // Per user, time never goes backwards, even if the clock does.
     const timestamp = Math.max(this.now(), user.lastTimestamp);
     user.lastTimestamp = timestamp;
     if (action === 'Logout') user.session = undefined;
+    const eventId = timeOrderedUuidFrom(timestamp, this.random);
+    const metadata = `{"IpAddress":${session.ipAddress},"Device":${session.device},"SessionId":"${session.id}"${details}}`;
     return {
-      EventId: timeOrderedUuidFrom(timestamp, this.random),
-      UserId: user.id,
-      Action: action,
-      Metadata: { IpAddress: session?.ipAddress ?? user.ipAddress, Device: session?.device ?? user.device, ...metadata },
-      Timestamp: isoTimestamp(timestamp),
+      eventId,
+      userId: user.id,
+      action,
+      json: `{"EventId":"${eventId}","UserId":"${user.id}","Action":"${action}","Metadata":${metadata},"Timestamp":"${isoTimestamp(timestamp)}"}`,
     };
   }
 
-  private logIn(user: SimulatedUser): { action: Action; metadata: Record<string, unknown> } {
+  private logIn(user: SimulatedUser): { action: Action; details: string } {
     // Now and then a user comes back on another device or from another network.
     if (this.random() < 0.05) user.device = this.pick(this.devices);
-    if (this.random() < 0.05) user.ipAddress = randomIp(this.random);
-    const session: Session = { id: uuidFrom(this.random), device: user.device, ipAddress: user.ipAddress };
-    user.session = session;
-    return { action: 'Login', metadata: { SessionId: session.id } };
+    if (this.random() < 0.05) user.ipAddress = quoted(randomIp(this.random));
+    user.session = { id: uuidFrom(this.random), device: user.device, ipAddress: user.ipAddress };
+    return { action: 'Login', details: '' };
   }
 
-  private act(user: SimulatedUser, session: Session): { action: Action; metadata: Record<string, unknown> } {
+  private act(user: SimulatedUser): { action: Action; details: string } {
     // A session that simply times out: the next event of this user starts a new one.
     if (this.random() < 0.02) {
       user.session = undefined;
       return this.logIn(user);
     }
-    const base = { SessionId: session.id };
     for (;;) {
       const action = this.mixActions[drawIndex(this.mix, this.random)] as SessionAction;
       const details = this.details(user, action);
-      if (details) return { action, metadata: { ...base, ...details } };
+      if (details !== undefined) return { action, details };
     }
   }
 
-  /** The action's context, or undefined when its invariant does not allow it now (another is drawn). */
-  private details(user: SimulatedUser, action: Action): Record<string, unknown> | undefined {
+  /**
+   * The action's context as JSON members, each after a comma, to follow the session's id in `Metadata`;
+   * undefined when its invariant does not allow the action now (another is drawn).
+   */
+  private details(user: SimulatedUser, action: Action): string | undefined {
     switch (action) {
       case 'PageView':
-        return { Page: this.pick(this.pages) };
+        return `,"Page":${this.pick(this.pages)}`;
       case 'Search':
-        return { Query: this.pick(this.queries) };
+        return `,"Query":${this.pick(this.queries)}`;
       case 'AddToCart': {
         const product = this.pick(this.products);
-        user.cart.push(product.id);
-        return { ProductId: product.id, ProductName: product.name, Price: product.price };
+        user.cart.push(product);
+        return `,"ProductId":"${product.id}","ProductName":${product.name},"Price":${product.price}`;
       }
       case 'RemoveFromCart':
-        return user.cart.length === 0 ? undefined : { ProductId: takeRandom(user.cart, this.random) };
+        return user.cart.length === 0 ? undefined : `,"ProductId":"${takeRandom(user.cart, this.random).id}"`;
       case 'Purchase': {
         if (user.cart.length === 0) return undefined;
         const items = user.cart.splice(0);
-        const amount = items.reduce((sum, id) => sum + (this.products.find((p) => p.id === id)?.price ?? 0), 0);
-        return { OrderId: uuidFrom(this.random), Items: items.length, Amount: Math.round(amount * 100) / 100, Currency: 'EUR' };
+        const amount = Math.round(items.reduce((sum, product) => sum + product.price, 0) * 100) / 100;
+        return `,"OrderId":"${uuidFrom(this.random)}","Items":${items.length},"Amount":${amount},"Currency":"EUR"`;
       }
       case 'FollowUser': {
         const target = (this.users[drawIndex(this.activity, this.random)] as SimulatedUser).id;
         if (target === user.id || user.following.length >= REMEMBERED || user.following.includes(target)) return undefined;
         user.following.push(target);
-        return { TargetUserId: target };
+        return `,"TargetUserId":"${target}"`;
       }
       case 'UnfollowUser':
-        return user.following.length === 0 ? undefined : { TargetUserId: takeRandom(user.following, this.random) };
+        return user.following.length === 0 ? undefined : `,"TargetUserId":"${takeRandom(user.following, this.random)}"`;
       case 'Like': {
         const post = uuidFrom(this.random);
         remember(user.liked, post);
-        return { PostId: post };
+        return `,"PostId":"${post}"`;
       }
       case 'Unlike':
-        return user.liked.length === 0 ? undefined : { PostId: takeRandom(user.liked, this.random) };
+        return user.liked.length === 0 ? undefined : `,"PostId":"${takeRandom(user.liked, this.random)}"`;
       case 'Comment': {
         const comment = uuidFrom(this.random);
         remember(user.comments, comment);
-        return { CommentId: comment, PostId: uuidFrom(this.random) };
+        return `,"CommentId":"${comment}","PostId":"${uuidFrom(this.random)}"`;
       }
       case 'DeleteComment':
-        return user.comments.length === 0 ? undefined : { CommentId: takeRandom(user.comments, this.random) };
+        return user.comments.length === 0 ? undefined : `,"CommentId":"${takeRandom(user.comments, this.random)}"`;
       case 'SubscriptionStart':
         if (user.subscribed) return undefined;
         user.subscribed = true;
-        return { Plan: this.random() < 0.7 ? 'monthly' : 'yearly' };
+        return `,"Plan":"${this.random() < 0.7 ? 'monthly' : 'yearly'}"`;
       case 'SubscriptionCancel':
         if (!user.subscribed) return undefined;
         user.subscribed = false;
-        return {};
+        return '';
       case 'ProfileUpdate':
-        return { Field: this.pick(['avatar', 'bio', 'email', 'name', 'password']) };
+        return `,"Field":"${this.pick(['avatar', 'bio', 'email', 'name', 'password'])}"`;
       case 'Logout':
-        return {};
+        return '';
       case 'Login':
         return undefined;
     }
@@ -297,10 +312,14 @@ function remember(items: string[], item: string): void {
   items.push(item);
 }
 
-function takeRandom(items: string[], random: () => number): string {
+function takeRandom<T>(items: T[], random: () => number): T {
   const index = Math.floor(random() * items.length);
   const [taken] = items.splice(index, 1);
-  return taken as string;
+  return taken as T;
+}
+
+function quoted(text: string): Quoted {
+  return JSON.stringify(text);
 }
 
 function randomIp(random: () => number): string {

@@ -4,10 +4,14 @@ import { REMEMBERED, Simulation } from '../src/simulation.js';
 
 const EVENTS = 100_000;
 
+function sent(simulation: Simulation): UserActionEvent {
+  return JSON.parse(simulation.next().json) as UserActionEvent;
+}
+
 function run(seed: number, count = EVENTS): UserActionEvent[] {
   let clock = Date.parse('2026-11-26T08:00:00Z');
   const simulation = new Simulation({ users: 1_000, seed, now: () => (clock += 7) });
-  return Array.from({ length: count }, () => simulation.next());
+  return Array.from({ length: count }, () => sent(simulation));
 }
 
 const events = run(42);
@@ -28,6 +32,17 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     for (const event of events.slice(0, 5_000)) expect(parseUserActionEvent(JSON.stringify(event)).ok).toBe(true);
     expect(new Set(events.map((event) => event.Action))).toEqual(new Set(ACTIONS));
     expect(new Set(events.map((event) => event.EventId)).size).toBe(EVENTS);
+  });
+
+  it("writes each event's JSON as JSON.stringify would, with the fields the logs need beside it", () => {
+    const simulation = new Simulation({ users: 1_000, seed: 42 });
+    for (let index = 0; index < 20_000; index++) {
+      const { json, eventId, userId, action } = simulation.next();
+      const event = JSON.parse(json) as UserActionEvent;
+      // The same text, key order included, that the consumer reads fastest.
+      expect(json).toBe(JSON.stringify(event));
+      expect([eventId, userId, action]).toEqual([event.EventId, event.UserId, event.Action]);
+    }
   });
 
   it('keeps every invariant, user by user, in order', () => {
@@ -130,7 +145,7 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     const share = (list: UserActionEvent[], action: string) =>
       list.filter((event) => event.Action === action).length / list.length;
     const tuned = new Simulation({ users: 1_000, seed: 42, mix: { Search: 60, Like: 0, Unlike: 0 } });
-    const sample = Array.from({ length: 20_000 }, () => tuned.next());
+    const sample = Array.from({ length: 20_000 }, () => sent(tuned));
     expect(share(sample, 'Search')).toBeGreaterThan(2 * share(events.slice(0, 20_000), 'Search'));
     expect(share(sample, 'Like') + share(sample, 'Unlike')).toBe(0);
   });
@@ -143,7 +158,7 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     let mostFollowed = 0;
     let unlikes = 0;
     for (let index = 0; index < 100_000; index++) {
-      const event = simulation.next();
+      const event = sent(simulation);
       const details = meta(event);
       const followed = following.get(event.UserId) ?? new Set();
       following.set(event.UserId, followed);
