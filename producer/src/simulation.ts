@@ -104,6 +104,8 @@ function drawIndex(cumulative: Float64Array, random: () => number): number {
  */
 export const REMEMBERED = 100;
 
+const PROFILE_FIELDS = ['avatar', 'bio', 'email', 'name', 'password'] as const;
+
 /** What a user in a session does next, before the invariants are applied; `Login` starts a session. */
 export const DEFAULT_SESSION_MIX = {
   PageView: 30,
@@ -283,7 +285,7 @@ export class Simulation {
         user.subscribed = false;
         return '';
       case 'ProfileUpdate':
-        return `,"Field":"${this.pick(['avatar', 'bio', 'email', 'name', 'password'])}"`;
+        return `,"Field":"${this.pick(PROFILE_FIELDS)}"`;
       case 'Logout':
         return '';
       case 'Login':

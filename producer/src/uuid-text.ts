@@ -7,7 +7,7 @@ const word = (random: () => number) => (random() * 4294967296) >>> 0;
 
 // Ids are written as ASCII into one buffer and read back as a single flat string: joining sixteen
 // pieces instead (or number.toString(16)) made ids the costliest part of an event, and the pieced
-// string cost JSON.stringify again when flattened.
+// string cost again each time it was flattened into an event's JSON.
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
 const UUID_TEXT = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
 
