@@ -5,7 +5,7 @@
  * Messages that still cannot be stored simply become dead letters again; a message without `EventId`
  * keeps the id derived from its original position, so replaying twice never stores it twice.
  */
-import { connectWithRetry, createKafka, createReliableProducer, type Logger } from '@user-actions/shared';
+import { connectWithRetry, createKafka, createReliableProducer, type Logger, topicEnds } from '@user-actions/shared';
 import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import { DLQ_HEADERS } from './dead-letter.js';
@@ -38,7 +38,7 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
   const groupId = replayGroupId(config);
   let pending: Map<number, bigint>;
   try {
-    pending = await partitionsToReplay(admin, config.deadLetterTopic, groupId);
+    pending = await partitionsToReplay(admin, config.deadLetterTopic, groupId, logger, signal);
   } finally {
     await admin.disconnect();
   }
@@ -95,8 +95,14 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
 }
 
 /** Per partition of the dead-letter topic, the end offset to replay up to, where the group is behind it. */
-async function partitionsToReplay(admin: Admin, topic: string, groupId: string): Promise<Map<number, bigint>> {
-  const ends = await admin.fetchTopicOffsets(topic);
+async function partitionsToReplay(
+  admin: Admin,
+  topic: string,
+  groupId: string,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<Map<number, bigint>> {
+  const ends = await topicEnds(admin, topic, { logger, signal });
   const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
   const position = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   const pending = new Map<number, bigint>();

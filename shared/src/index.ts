@@ -21,7 +21,9 @@ export {
   isKafkaClientError,
   isTransientKafkaError,
   type KafkaMessageOut,
+  type PartitionEnds,
   type TopicSpec,
+  topicEnds,
 } from './kafka.js';
 export {
   checkKafkaSecurity,

@@ -4,6 +4,7 @@
  * group has caught up and the table is stable, and counts what was lost, duplicated and redelivered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { topicEnds } from '../../shared/src/kafka.js';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
 import type { PostgresServer } from '../support/postgres-server.js';
@@ -145,7 +146,7 @@ function acknowledgedBy(producer: Daemon): string[] {
 async function waitForCatchUp(world: World): Promise<void> {
   await waitFor(
     async () => {
-      const ends = await world.admin.fetchTopicOffsets(world.topic);
+      const ends = await topicEnds(world.admin, world.topic);
       const committed = await committedOffsets(world.admin, world.groupId, world.topic).catch(() => new Map<number, bigint>());
       return ends.filter((end) => committed.get(end.partition) !== BigInt(end.high)).length;
     },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { topicEnds } from '../../shared/src/kafka.js';
 import { partitionFor } from '../../shared/src/producer.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
@@ -34,7 +35,7 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     }
 
     // The group's offsets reach the end of every partition once the rows are stored.
-    const ends = await world.admin.fetchTopicOffsets(world.topic);
+    const ends = await topicEnds(world.admin, world.topic);
     await waitFor(
       () => committedOffsets(world.admin, world.groupId, world.topic),
       (committed) => ends.every((end) => committed.get(end.partition) === BigInt(end.high)),

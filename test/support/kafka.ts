@@ -1,5 +1,6 @@
 /** Test-side Kafka helpers: raw messages in (including malformed ones), everything in a topic out. */
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { topicEnds } from '../../shared/src/kafka.js';
 
 export interface TopicMessage {
   partition: number;
@@ -26,7 +27,7 @@ export async function produceRaw(kafka: Kafka, topic: string, messages: { key?: 
 
 /** Reads every message currently in the topic (up to each partition's high watermark). */
 export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Promise<TopicMessage[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
+  const ends = await topicEnds(admin, topic);
   const remaining = new Map(ends.filter((end) => end.high !== end.low).map((end) => [end.partition, BigInt(end.high)]));
   const messages: TopicMessage[] = [];
   if (remaining.size === 0) return messages;
