@@ -21,7 +21,6 @@ export {
   isKafkaClientError,
   isTransientKafkaError,
   type KafkaMessageOut,
-  type PartitionEnds,
   type TopicSpec,
   topicEnds,
 } from './kafka.js';

@@ -172,22 +172,16 @@ export async function connectWithRetry(
   }
 }
 
-/** One partition's offsets: `low` is the first kept, `high` the next to be written. */
-export interface PartitionEnds {
-  partition: number;
-  low: string;
-  high: string;
-}
-
 /**
- * Each partition's first and next offset. Right after a topic is created, or while a partition changes
- * leader, the broker may answer "not the leader" for a moment; that is waited out rather than thrown.
+ * Each partition's first offset kept (`low`) and next to be written (`high`). Right after a topic is
+ * created, or while a partition changes leader, the broker may answer "not the leader" for a moment;
+ * that is waited out rather than thrown.
  */
 export async function topicEnds(
   admin: Admin,
   topic: string,
   { logger, signal }: { logger?: Logger; signal?: AbortSignal } = {},
-): Promise<PartitionEnds[]> {
+): ReturnType<Admin['fetchTopicOffsets']> {
   return withRetry(() => admin.fetchTopicOffsets(topic), {
     isRetryable: isTransientKafkaError,
     maxElapsedMs: 60_000,
