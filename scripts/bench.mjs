@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { DAEMON_NODE_FLAGS } from './daemon-flags.mjs';
+import { kafkaVersion } from './kafka-version.mjs';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -458,7 +459,7 @@ function machine() {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     postgres: pgVersion,
-    kafka: '3.9.1 (single KRaft node, scripts/kafka.sh)',
+    kafka: `${kafkaVersion()} (single KRaft node, scripts/kafka.sh)`,
   };
 }
 

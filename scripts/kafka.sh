@@ -5,6 +5,8 @@
 #   scripts/kafka.sh start | stop | status
 #
 # Environment:
+#   KAFKA_VERSION           Apache Kafka version from Maven Central (default in scripts/kafka/pom.xml;
+#                           the 3.9 line is supported too, for example 3.9.2)
 #   KAFKA_PORT              client port on 127.0.0.1              (default 9092)
 #   KAFKA_CONTROLLER_PORT   KRaft controller port on 127.0.0.1    (default KAFKA_PORT + 1)
 #   KAFKA_STATE_DIR         config, data, pid and server.log      (default .kafka/<port> in the repo)
@@ -27,7 +29,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")
+version=${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/kafka/pom.xml")}
+# Kafka 4 logs through Log4j 2, the 3.x line through reload4j: each gets its own SLF4J binding.
+if [[ $version == 3.* ]]; then
+  logging=(-Dlogging.groupId=org.slf4j -Dlogging.artifactId=slf4j-reload4j -Dlogging.version=1.7.36)
+else
+  logging=()
+fi
 
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-$((port + 1))}
@@ -61,7 +69,7 @@ fetch_jars() {
   say "fetching Apache Kafka $version jars from Maven Central into $jars_dir (once)"
   local tmp="$jars_dir.tmp.$$"
   mvn -q -B -Dstyle.color=never -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$tmp" -DincludeScope=runtime >&2
+    "-Dkafka.version=$version" "${logging[@]}" -DoutputDirectory="$tmp" -DincludeScope=runtime >&2
   mv "$tmp" "$jars_dir"
 }
 
@@ -133,14 +141,37 @@ log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 EOF
+  cat >"$state_dir/log4j2.properties" <<EOF
+appender.file.type=RollingFile
+appender.file.name=file
+appender.file.fileName=$state_dir/server.log
+appender.file.filePattern=$state_dir/server.log.%i
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+appender.file.policies.type=Policies
+appender.file.policies.size.type=SizeBasedTriggeringPolicy
+appender.file.policies.size.size=20MB
+appender.file.strategy.type=DefaultRolloverStrategy
+appender.file.strategy.max=2
+rootLogger.level=INFO
+rootLogger.appenderRef.file.ref=file
+logger.request.name=kafka.request.logger
+logger.request.level=WARN
+logger.state.name=state.change.logger
+logger.state.level=WARN
+EOF
+}
+
+# Both logging configurations (Log4j 2 for Kafka 4, reload4j for 3.x): the broker reads the one it knows.
+java_logging() {
+  printf '%s\n' "-Dlog4j.configuration=file:$state_dir/log4j.properties" "-Dlog4j2.configurationFile=$state_dir/log4j2.properties"
 }
 
 format_storage() {
   [[ -f $state_dir/data/meta.properties ]] && return
   local cluster_id=${KAFKA_CLUSTER_ID:-}
   if [[ -z $cluster_id ]]; then
-    cluster_id=$(java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-      kafka.tools.StorageTool random-uuid)
+    cluster_id=$(java -cp "$jars_dir/*" $(java_logging) kafka.tools.StorageTool random-uuid)
   fi
   local scram=() pair pairs mechanism
   if [[ -n $sasl_port && -n $sasl_users ]]; then
@@ -152,8 +183,7 @@ format_storage() {
     done
   fi
   # --cluster-id=…: a cluster id may begin with "-", which the separate-argument form takes for an option.
-  java -cp "$jars_dir/*" -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-    kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$state_dir/server.properties" "${scram[@]}" >/dev/null
+  java -cp "$jars_dir/*" $(java_logging) kafka.tools.StorageTool format "--cluster-id=$cluster_id" -c "$state_dir/server.properties" "${scram[@]}" >/dev/null
 }
 
 start() {
@@ -170,8 +200,7 @@ start() {
   write_config
   format_storage
   nohup java "-Xms$heap" "-Xmx$heap" -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$state_dir/log4j.properties" \
-    -cp "$jars_dir/*" kafka.Kafka "$state_dir/server.properties" \
+    $(java_logging) -cp "$jars_dir/*" kafka.Kafka "$state_dir/server.properties" \
     >"$state_dir/stdout.log" 2>&1 &
   echo $! >"$pid_file"
   say "starting Apache Kafka $version on 127.0.0.1:$port (pid $!, logs in $state_dir)"

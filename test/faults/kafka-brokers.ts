@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { assertBrokerVersion } from '../../scripts/kafka-version.mjs';
 
 const run = promisify(execFile);
 const script = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
@@ -47,7 +48,11 @@ export function createKafkaBrokers(size: 1 | 3, basePort: number): KafkaBrokers 
     if (!node) throw new Error(`no node ${index}`);
     return node;
   };
-  const kafka = (command: 'start' | 'stop', index: number) => run('bash', [script, command], { env: envOf(nodeAt(index)) });
+  const kafka = async (command: 'start' | 'stop', index: number) => {
+    await run('bash', [script, command], { env: envOf(nodeAt(index)) });
+    // The version asked for (KAFKA_VERSION, for the compatibility set) is the one that runs.
+    if (command === 'start') assertBrokerVersion(envOf(nodeAt(index)).KAFKA_STATE_DIR);
+  };
 
   const brokers: KafkaBrokers = {
     brokers: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { assertBrokerVersion, kafkaVersion } from '../../scripts/kafka-version.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,7 +24,7 @@ declare module 'vitest' {
 const repo = new URL('../../', import.meta.url).pathname;
 const LOCAL_POSTGRES = 'postgres://postgres@127.0.0.1:5432/postgres';
 const TEST_KAFKA_PORT = '19092';
-const KAFKA_IMAGE = 'apache/kafka:3.9.1';
+const KAFKA_IMAGE = `apache/kafka:${kafkaVersion()}`;
 const POSTGRES_IMAGE = 'postgres:17';
 
 type Teardown = () => Promise<void> | void;
@@ -44,6 +45,9 @@ function buildDaemons(): void {
 }
 
 async function findKafka(teardowns: Teardown[]): Promise<string> {
+  if (process.env.KAFKA_BROKERS && process.env.KAFKA_VERSION) {
+    throw new Error('KAFKA_VERSION picks the broker the tests start; unset KAFKA_BROKERS, or KAFKA_VERSION to use that broker');
+  }
   if (process.env.KAFKA_BROKERS) return process.env.KAFKA_BROKERS;
   if (commandExists('java')) return startLocalKafka(teardowns);
   if (await dockerReachable()) {
@@ -63,6 +67,7 @@ function startLocalKafka(teardowns: Teardown[]): string {
   const env = { ...process.env, KAFKA_PORT: TEST_KAFKA_PORT, KAFKA_STATE_DIR: stateDir };
   const script = join(repo, 'scripts/kafka.sh');
   execFileSync('bash', [script, 'start'], { env, stdio: 'inherit' });
+  assertBrokerVersion(stateDir);
   teardowns.push(() => {
     execFileSync('bash', [script, 'stop'], { env, stdio: 'inherit' });
     rmSync(stateDir, { recursive: true, force: true });
