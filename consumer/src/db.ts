@@ -7,6 +7,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
 import { isTransientPgError, toFatalPgError } from './pg-errors.js';
+import { postgresListenerProblem } from './postgres-listener.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
 export type Pool = pg.Pool;
@@ -158,13 +159,23 @@ export async function prepareDatabase(
   signal: AbortSignal,
 ): Promise<void> {
   const database = describeDatabaseUrl(databaseUrl);
+  // Something other than PostgreSQL at that address (a Kafka port, say) would otherwise be waited for.
+  const checkServer = async () => {
+    const problem = await postgresListenerProblem(databaseUrl);
+    if (problem) throw new FatalError(problem);
+  };
+  const logRetry = logRetries(logger, 'waiting for PostgreSQL', { database });
   let outcome: MigrationOutcome;
   try {
+    await checkServer();
     outcome = await withRetry(() => (autoMigrate ? migrate(pool, sql) : checkTable(pool, sql)), {
       isRetryable: isTransientPgError,
       signal,
       ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
-      onRetry: logRetries(logger, 'waiting for PostgreSQL', { database }),
+      onRetry: async (error, attempt, delayMs) => {
+        await checkServer();
+        logRetry(error, attempt, delayMs);
+      },
     });
   } catch (error) {
     if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) throw error;

@@ -34,7 +34,7 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
     security: config.kafkaSecurity,
   });
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
+  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
   const groupId = replayGroupId(config);
   let pending: Map<number, bigint>;
   try {

@@ -64,7 +64,7 @@ export async function startLoader(
   failed.catch(() => undefined); // observed by the daemon; never an unhandled rejection
 
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
+  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
     await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1 }, logger);
@@ -78,7 +78,12 @@ export async function startLoader(
     logger,
     security: config.kafkaSecurity,
   });
-  await connectWithRetry(() => deadLetterProducer.connect(), { brokers: config.brokers, logger, signal });
+  await connectWithRetry(() => deadLetterProducer.connect(), {
+    brokers: config.brokers,
+    logger,
+    signal,
+    security: config.kafkaSecurity,
+  });
 
   const consumer = kafka.consumer({
     groupId: config.groupId,
@@ -112,7 +117,12 @@ export async function startLoader(
     readiness,
   });
   const startConsuming = async () => {
-    await connectWithRetry(() => consumer.connect(), { brokers: config.brokers, logger, signal: running });
+    await connectWithRetry(() => consumer.connect(), {
+      brokers: config.brokers,
+      logger,
+      signal: running,
+      security: config.kafkaSecurity,
+    });
     await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
       isRetryable: isTransientKafkaError,
       signal: running,

@@ -20,7 +20,7 @@ export async function startPublisher(
 ): Promise<Publisher> {
   const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal });
+  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
   } finally {
@@ -35,7 +35,7 @@ export async function startPublisher(
     compression: config.compression,
     ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
   });
-  await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal });
+  await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
   await producer.loadTopic(config.topic);
   logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 

@@ -24,6 +24,7 @@ export {
   type TopicSpec,
   topicEnds,
 } from './kafka.js';
+export { answersLikeKafka, describeForeignReply, kafkaConfigurationProblem } from './kafka-listener.js';
 export {
   checkKafkaSecurity,
   type KafkaSecurity,
@@ -46,4 +47,5 @@ export {
 } from './schema.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
+export { type Endpoint, type ProbeOutcome, parseEndpoint, probe } from './wire-probe.js';
 export { type WorkerReplies, workerReplies } from './worker-replies.js';

@@ -4,9 +4,11 @@
  */
 import { type Admin, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import { FatalError } from './errors.js';
+import { kafkaConfigurationProblem } from './kafka-listener.js';
 import type { KafkaSecurity } from './kafka-security.js';
 import type { Logger } from './logger.js';
 import { logRetries, withRetry } from './retry.js';
+import { TLS_VERIFICATION_CODES } from './wire-probe.js';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -27,12 +29,16 @@ export function createKafka({ brokers, clientId, logger, security = { tls: false
   });
 }
 
+// kafkajs' lines for each failed connection attempt; our retry loops log one line per backoff step.
+const CONNECTION_ATTEMPT_MESSAGES = /^(Connection error|Connection timeout|Failed to connect to seed broker)/;
+
 function forwardToPino(logger: Logger) {
   return ({ level, log }: LogEntry) => {
     const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
     // kafkajs reports every failed connection attempt as an error; our own retry loops say what
-    // they wait for, so its messages are warnings at most.
-    if (level <= logLevel.WARN) logger.warn(fields, message);
+    // they wait for, so its messages are warnings at most, and its per-attempt ones debug lines.
+    if (CONNECTION_ATTEMPT_MESSAGES.test(message)) logger.debug(fields, message);
+    else if (level <= logLevel.WARN) logger.warn(fields, message);
     else if (level === logLevel.INFO) logger.info(fields, message);
     else logger.debug(fields, message);
   };
@@ -86,16 +92,6 @@ function isUnreadableResponse(error: Error): boolean {
   return code === 'OUT_OF_BOUNDS' || code === 'PLT_KFK_OUT_OF_BOUNDS';
 }
 
-// Node.js' verdicts on a certificate it does not trust: a configuration problem, not an outage.
-const TLS_VERIFICATION_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-]);
-
 /** The certificate verification failure anywhere inside a client error (its causes and inner errors). */
 function untrustedCertificate(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
@@ -143,23 +139,43 @@ export function isTransientKafkaError(error: Error): boolean {
   let isKafkaError = false;
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
     if (current.name === 'KafkaJSSASLAuthenticationError') return false;
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string' && FATAL_KAFKA_ERRORS.has(type)) return false;
     if (current.name.startsWith('KafkaJS')) isKafkaError = true;
   }
-  return isKafkaError;
+  return isKafkaError && !kafkaErrorTypes(error).some((type) => FATAL_KAFKA_ERRORS.has(type));
 }
 
-/** Runs `connect` until the broker answers, logging what it waits for; fatal errors stop at once. */
+/** The Kafka error names (`INVALID_REPLICATION_FACTOR`, ...) of a kafkajs error, its causes and the errors it gathers. */
+export function kafkaErrorTypes(error: unknown): string[] {
+  if (!(error instanceof Error)) return [];
+  const type = (error as { type?: unknown }).type;
+  const inner = [error.cause, ...((error as { errors?: unknown[] }).errors ?? [])];
+  return [...(typeof type === 'string' ? [type] : []), ...inner.flatMap((nested) => kafkaErrorTypes(nested))];
+}
+
+/**
+ * Runs `connect` until the broker answers, logging what it waits for; fatal errors stop at once. Before
+ * the first attempt and each retry it asks the brokers whether they speak what `security` says (SASL or
+ * not, TLS or not, Kafka at all): a mismatch stops the daemon with one line saying what to set, where the
+ * clients would otherwise retry forever.
+ */
 export async function connectWithRetry(
   connect: () => Promise<void>,
-  { brokers, logger, signal }: { brokers: string[]; logger: Logger; signal: AbortSignal },
+  { brokers, logger, signal, security }: { brokers: string[]; logger: Logger; signal: AbortSignal; security: KafkaSecurity },
 ): Promise<void> {
+  const checkListeners = async () => {
+    const problem = await kafkaConfigurationProblem(brokers, security);
+    if (problem) throw new FatalError(problem);
+  };
+  const logRetry = logRetries(logger, 'waiting for Kafka', { brokers });
+  await checkListeners();
   try {
     await withRetry(connect, {
       isRetryable: isTransientKafkaError,
       signal,
-      onRetry: logRetries(logger, 'waiting for Kafka', { brokers }),
+      onRetry: async (error, attempt, delayMs) => {
+        await checkListeners();
+        logRetry(error, attempt, delayMs);
+      },
     });
   } catch (error) {
     if (error instanceof Error && !isTransientKafkaError(error) && isKafkaClientError(error)) {
@@ -199,14 +215,26 @@ export interface TopicSpec {
  * Creates the topic with the wanted partition count if it does not exist. An existing topic is left as
  * it is: adding partitions would move users to other partitions and break the per-user order.
  */
-export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger): Promise<void> {
+export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger, maxWaitMs = 60_000): Promise<void> {
   // Replicas starting together race to create the topic; the losers may ask a broker that has not
-  // heard of it yet. That passes within moments.
-  await withRetry(() => createOrCheckTopic(admin, spec, logger), {
-    isRetryable: isTransientKafkaError,
-    maxElapsedMs: 60_000,
-    onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
-  });
+  // heard of it yet. And a cluster whose brokers are still registering (compose's three-node profile)
+  // refuses a replication factor it will soon have. Both pass within moments.
+  const tooFewBrokers = (error: Error) => kafkaErrorTypes(error).includes('INVALID_REPLICATION_FACTOR');
+  try {
+    await withRetry(() => createOrCheckTopic(admin, spec, logger), {
+      isRetryable: (error) => isTransientKafkaError(error) || tooFewBrokers(error),
+      maxElapsedMs: maxWaitMs,
+      onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
+    });
+  } catch (error) {
+    if (error instanceof Error && tooFewBrokers(error)) {
+      throw new FatalError(
+        `cannot create topic ${spec.topic}: fewer brokers are up than the cluster's default.replication.factor, still after ${maxWaitMs / 1000} s; start the missing brokers`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
 }
 
 async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {

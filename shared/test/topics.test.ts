@@ -1,6 +1,7 @@
-import { type Admin, KafkaJSProtocolError } from 'kafkajs';
+import { type Admin, KafkaJSAggregateError, KafkaJSProtocolError } from 'kafkajs';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { topicEnds } from '../src/kafka.js';
+import { ensureTopic, topicEnds } from '../src/kafka.js';
 
 const ENDS = [{ partition: 0, offset: '2', low: '0', high: '2' }];
 
@@ -32,6 +33,45 @@ describe('topicEnds', () => {
   it('throws at once when it is not allowed to read the topic', async () => {
     const { admin, calls } = adminFailingWith(protocolError('TOPIC_AUTHORIZATION_FAILED', false));
     await expect(topicEnds(admin, 'events')).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
+    expect(calls()).toBe(1);
+  });
+});
+
+describe('ensureTopic', () => {
+  const logger = pino({ level: 'silent' });
+  /** An admin for a topic that does not exist yet, whose creation fails with `errors` in turn. */
+  function adminCreatingAfter(...errors: Error[]) {
+    let calls = 0;
+    const admin = {
+      listTopics: async () => [],
+      createTopics: async () => {
+        const error = errors[calls++];
+        if (error) throw error;
+        return true;
+      },
+    } as unknown as Admin;
+    return { admin, calls: () => calls };
+  }
+  const tooFewBrokers = () =>
+    new KafkaJSAggregateError('Topic creation errors', [protocolError('INVALID_REPLICATION_FACTOR', false)]);
+
+  it('waits while a cluster has fewer brokers registered than the replication factor, as while it starts', async () => {
+    const { admin, calls } = adminCreatingAfter(tooFewBrokers(), tooFewBrokers());
+    await ensureTopic(admin, { topic: 'events', partitions: 6 }, logger);
+    expect(calls()).toBe(3);
+  });
+
+  it('stops with what to fix when the brokers do not come', async () => {
+    const { admin } = adminCreatingAfter(...Array.from({ length: 50 }, tooFewBrokers));
+    await expect(ensureTopic(admin, { topic: 'events', partitions: 6 }, logger, 300)).rejects.toThrow(
+      /fewer brokers are up than the cluster's default.replication.factor/,
+    );
+  });
+
+  it('stops at once when it may not create the topic', async () => {
+    const denied = new KafkaJSAggregateError('Topic creation errors', [protocolError('TOPIC_AUTHORIZATION_FAILED', false)]);
+    const { admin, calls } = adminCreatingAfter(denied);
+    await expect(ensureTopic(admin, { topic: 'events', partitions: 6 }, logger)).rejects.toThrow('Topic creation errors');
     expect(calls()).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnDaemon } from '../support/daemon.js';
+import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
@@ -65,6 +65,30 @@ describe('Kafka with SASL authentication', () => {
       expect(fatal[0]?.msg).toMatch(/^Kafka refused the connection: .*authentication failed/i);
       expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m); // no stack trace
       expect(JSON.stringify(daemon.logs)).not.toContain('wrong password');
+    },
+  );
+
+  it.each(['producer', 'consumer'] as const)(
+    'SASL configured against a listener without it stops the %s within 15 s with one line saying what to set',
+    async (name) => {
+      const { env } = await saslWorld('scram-sha-512', USER.password);
+      const daemon = spawnDaemon(name, { ...env, KAFKA_BROKERS: `127.0.0.1:${PLAINTEXT_PORT}` });
+      await expectStopsOnMisconfiguration(
+        daemon,
+        /does not use SASL, but KAFKA_SASL_MECHANISM is set: unset KAFKA_SASL_MECHANISM/,
+      );
+    },
+  );
+
+  it.each(['producer', 'consumer'] as const)(
+    'no SASL configured against a listener that requires it stops the %s within 15 s with one line saying what to set',
+    async (name) => {
+      const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
+      const daemon = spawnDaemon(name, { ...world.env, KAFKA_BROKERS: `127.0.0.1:${SASL_PORT}` });
+      await expectStopsOnMisconfiguration(
+        daemon,
+        /requires SASL authentication \(it offers .*SCRAM-SHA-512.*\): set KAFKA_SASL_MECHANISM/,
+      );
     },
   );
 });

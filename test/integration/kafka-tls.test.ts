@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';
-import { spawnDaemon } from '../support/daemon.js';
+import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
@@ -55,4 +55,22 @@ describe('Kafka over TLS', () => {
     const fatal = daemon.logs.filter((line) => line.level >= 50).map((line) => line.msg);
     expect(fatal).toEqual([expect.stringContaining('set KAFKA_SSL_CA_FILE to the CA that signed it')]);
   });
+
+  it.each(['producer', 'consumer'] as const)(
+    'TLS configured against a plaintext listener stops the %s within 15 s with one line saying what to set',
+    async (name) => {
+      const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
+      const daemon = spawnDaemon(name, { ...world.env, KAFKA_SSL_CA_FILE: certificates.caFile });
+      await expectStopsOnMisconfiguration(daemon, /speaks plaintext, not TLS: unset KAFKA_SSL and KAFKA_SSL_CA_FILE/);
+    },
+  );
+
+  it.each(['producer', 'consumer'] as const)(
+    'plaintext against a TLS listener stops the %s within 15 s with one line saying what to set',
+    async (name) => {
+      const world = await createWorld({ databaseUrl: inject('databaseUrl'), kafkaBrokers: `127.0.0.1:${PLAINTEXT_PORT}` });
+      const daemon = spawnDaemon(name, { ...world.env, KAFKA_BROKERS: `127.0.0.1:${TLS_PORT}` });
+      await expectStopsOnMisconfiguration(daemon, /speaks TLS: set KAFKA_SSL=true/);
+    },
+  );
 });

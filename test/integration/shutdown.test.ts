@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { spawnDaemon } from '../support/daemon.js';
+import { spawnDaemon, spawnThroughNpm } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
@@ -61,3 +61,25 @@ it.each(['producer', 'consumer'] as const)(
     expect(daemon.logs.map((line) => line.msg)).toContain('stopped');
   },
 );
+
+it.each(['consumer', 'producer'] as const)(
+  'SIGTERM to npm running `npm run %s` stops the daemon gracefully: exit 0, nothing left running',
+  async (script) => {
+    const world = await createWorld();
+    const daemon = spawnThroughNpm(script, { ...world.env, PRODUCER_INTERVAL_MS: '10' });
+    const started = await daemon.waitForLog((line) => line.msg === (script === 'consumer' ? 'consuming' : 'connected to Kafka'));
+    const exit = await daemon.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    expect(daemon.logs.at(-1)?.msg).toBe('stopped');
+    expect(processIsRunning(Number(started.pid))).toBe(false);
+  },
+);
+
+function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,8 @@
 /** Runs a built daemon as a child process, the way an operator would, and reads its JSON log lines. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { onTestFinished } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect, onTestFinished } from 'vitest';
 import { waitFor } from './wait.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -35,9 +36,21 @@ const ENTRY_POINTS = {
 } as const;
 
 export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>, args: string[] = []): Daemon {
-  const child = spawn(process.execPath, [`${repo}${ENTRY_POINTS[name]}`, ...args], {
-    // Outside the repo, so that a developer's .env cannot change what the test configured.
-    cwd: tmpdir(),
+  // Outside the repo, so that a developer's .env cannot change what the test configured.
+  return spawnProcess(name, process.execPath, [`${repo}${ENTRY_POINTS[name]}`, ...args], env, tmpdir());
+}
+
+/**
+ * A daemon started the README's way, `npm run <script>` in the repository, with npm's own process as
+ * the one a stop signal is sent to (as a process supervisor or an IDE does).
+ */
+export function spawnThroughNpm(script: 'producer' | 'consumer' | 'dlq:replay', env: Record<string, string>): Daemon {
+  return spawnProcess(`npm run ${script}`, 'npm', ['run', '--silent', script], env, repo);
+}
+
+function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, cwd: string): Daemon {
+  const child = spawn(command, args, {
+    cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -102,4 +115,18 @@ function collectLines(child: ChildProcess, logs: LogLine[], text: string[]): voi
     'data',
     split((line) => text.push(line)),
   );
+}
+
+/**
+ * A setting that can never work: the daemon must end within 15 s with exit code 1 and exactly one
+ * error line, which says what is wrong (`message`), with no stack trace.
+ */
+export async function expectStopsOnMisconfiguration(daemon: Daemon, message: RegExp): Promise<void> {
+  const exit = await Promise.race([daemon.exited, sleep(15_000, undefined, { ref: false })]);
+  expect(exit, 'the daemon was still running after 15 s').toBeDefined();
+  expect(exit?.code).toBe(1);
+  const errors = daemon.logs.filter((line) => line.level >= 50).map((line) => line.msg);
+  expect(errors).toEqual([expect.stringMatching(message)]);
+  expect(daemon.logs.filter((line) => line.level === 40)).toEqual([]);
+  expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m);
 }
