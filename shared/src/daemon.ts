@@ -6,6 +6,7 @@ import { ConfigError, type Env } from './config.js';
 import { takeEarlySignals } from './early-signals.js';
 import { FatalError, isAbortError, toError } from './errors.js';
 import type { Logger } from './logger.js';
+import { logProcessWarnings } from './process-warnings.js';
 
 export const EXIT_CODES = {
   ok: 0,
@@ -45,6 +46,7 @@ export interface DaemonOptions {
  */
 export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger, shutdownGraceMs }: DaemonOptions): void {
   const controller = new AbortController();
+  logProcessWarnings(logger);
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       logger.warn({ signal }, 'second signal: exiting now');

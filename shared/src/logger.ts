@@ -27,7 +27,11 @@ export function createLogger(options: { name: string; level: LogLevel }): Logger
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
   if (!wantsPrettyOutput()) return pino(base);
-  return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  // One line per entry, its fields after the message, as a terminal reader scans them.
+  return pino(
+    base,
+    pretty({ colorize: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }),
+  );
 }
 
 function wantsPrettyOutput(): boolean {
