@@ -24,7 +24,7 @@ const TRANSIENT_MESSAGES =
 const UNTRUSTED_CERTIFICATE = "PostgreSQL's TLS certificate is not trusted; set DATABASE_CA_FILE to the CA that signed it";
 
 const FATAL_EXPLANATIONS: Record<string, string> = {
-  '28P01': 'PostgreSQL rejected the password in DATABASE_URL',
+  '28P01': 'PostgreSQL rejected the password (in DATABASE_URL, or PGPASSWORD when the URL has none)',
   '28000': 'PostgreSQL rejected the user in DATABASE_URL',
   '3D000': 'the database named in DATABASE_URL does not exist',
   '42501': 'the PostgreSQL user in DATABASE_URL lacks a permission it needs',
