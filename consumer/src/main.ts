@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=4 --max-old-space-size=2000
 /**
  * The consumer's entry point. A stop requested while the daemon's modules load (a second or two on a
  * slow machine) is held rather than fatal: the handler is in place before they are even read.
