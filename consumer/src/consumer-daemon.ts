@@ -1,4 +1,5 @@
 /** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
+import { once } from 'node:events';
 import {
   createLogger,
   createMetricsRegistry,
@@ -43,7 +44,7 @@ runDaemon(
         metrics: createLoaderMetrics(registry, pool),
         readiness,
       });
-      await Promise.race([aborted(signal), loader.failed]);
+      await Promise.race([signal.aborted || once(signal, 'abort'), loader.failed]);
     } finally {
       await runShutdownSteps(logger, [
         ['leave the consumer group', async () => loader?.stop()],
@@ -54,10 +55,3 @@ runDaemon(
   },
   { logger, shutdownGraceMs: 9_000 },
 );
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
-}

@@ -54,13 +54,11 @@ export async function startLoader(
 ): Promise<Loader> {
   const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
   const halt = new AbortController();
-  let fail: (error: Error) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => {
-    fail = (error) => {
-      halt.abort();
-      reject(error);
-    };
-  });
+  const { promise: failed, reject } = Promise.withResolvers<never>();
+  const fail = (error: Error) => {
+    halt.abort();
+    reject(error);
+  };
   failed.catch(() => undefined); // observed by the daemon; never an unhandled rejection
 
   const admin = kafka.admin();

@@ -26,12 +26,12 @@ export function workerReplies(worker: Worker, name: string): WorkerReplies {
   worker.on('error', (error) => fail(new Error(`the ${name} failed: ${error.message}`, { cause: error })));
   worker.on('exit', (code) => fail(new Error(`the ${name} stopped (exit code ${code})`)));
 
-  const next = <Reply>() =>
-    failure
-      ? Promise.reject(failure)
-      : new Promise<Reply>((resolve, reject) => {
-          waiting.push({ resolve, reject });
-        });
+  const next = <Reply>() => {
+    if (failure) return Promise.reject(failure);
+    const { promise, resolve, reject } = Promise.withResolvers<Reply>();
+    waiting.push({ resolve, reject });
+    return promise;
+  };
   return {
     next,
     request<Reply>(message: unknown, transfer: readonly TransferListItem[] = []) {
