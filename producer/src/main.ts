@@ -4,5 +4,6 @@
  * slow machine) is held rather than fatal: the handler is in place before they are even read.
  */
 import '@user-actions/shared/early-signals';
+import './gc-tuning.js';
 
 await import('./producer-daemon.js');
