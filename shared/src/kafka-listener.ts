@@ -60,8 +60,7 @@ const isWholeReply = (bytes: Buffer) => bytes.length >= 4 && bytes.length >= 4 +
 
 /** Asks `endpoint` for a SaslHandshake; true when a Kafka broker answered. */
 export async function answersLikeKafka(endpoint: Endpoint, { tls = false, timeoutMs = 3_000 } = {}): Promise<boolean> {
-  const outcome = await probe(endpoint, saslHandshakeRequest('PLAIN'), { tls, timeoutMs, complete: isWholeReply });
-  return outcome.kind === 'reply' && readSaslHandshakeReply(outcome.bytes) !== undefined;
+  return isKafka(await probe(endpoint, saslHandshakeRequest('PLAIN'), { tls, timeoutMs, complete: isWholeReply }));
 }
 
 /** Names what answered, for a message: PostgreSQL and HTTP are told apart, anything else is described. */
@@ -86,7 +85,8 @@ export async function kafkaListenerProblem(
   const wantsTls = security.tls !== false;
   const ask = (tls: boolean | { ca?: string }) =>
     probe(endpoint, saslHandshakeRequest(mechanism), { tls, timeoutMs, complete: isWholeReply });
-  const first = await ask(security.tls === false ? false : { ...(security.tls.ca ? { ca: security.tls.ca } : {}) });
+  // With TLS configured, the certificate is verified as the clients will (the CA given, or the system's).
+  const first = await ask(security.tls);
   const where = `KAFKA_BROKERS ${address}`;
   if (first.kind === 'tls-failed' && TLS_VERIFICATION_CODES.has(first.reason)) {
     return `${where}: ${certificateProblem(first.reason, endpoint.host)}`;
