@@ -13,7 +13,7 @@ import {
   parseEnv,
 } from '@user-actions/shared';
 import { z } from 'zod';
-import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './sql.js';
+import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './storing/sql.js';
 
 const identifierSchema = z
   .string()

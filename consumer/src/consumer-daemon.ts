@@ -13,10 +13,10 @@ import {
   startOpsServer,
 } from '@user-actions/shared';
 import { consumerEnvSchema, loadConsumerConfig } from './config.js';
-import { createPool, prepareDatabase } from './db.js';
-import { type Loader, startLoader } from './loader.js';
+import { type Loader, startLoader } from './loading/loader.js';
 import { createLoaderMetrics } from './metrics.js';
-import { sqlFor } from './sql.js';
+import { createPool, prepareDatabase } from './storing/db.js';
+import { sqlFor } from './storing/sql.js';
 
 exitWithHelpIfAsked(
   formatHelp(

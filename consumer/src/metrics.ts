@@ -1,8 +1,8 @@
 /** The consumer's Prometheus metrics (besides the process metrics every daemon exports). */
 import { createThreadUtilization } from '@user-actions/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Pool } from './db.js';
 import { PlainHistogram } from './plain-histogram.js';
+import type { Pool } from './storing/db.js';
 
 export type LoaderMetrics = ReturnType<typeof createLoaderMetrics>;
 
@@ -29,8 +29,8 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       registers,
     }),
     stored: new Counter({ name: 'user_actions_events_stored_total', help: 'Events stored as new rows', registers }),
-    replayed: new Counter({
-      name: 'user_actions_events_replayed_total',
+    redelivered: new Counter({
+      name: 'user_actions_events_redelivered_total',
       help: 'Redelivered events skipped because they were already stored',
       registers,
     }),

@@ -1,6 +1,6 @@
 import { parseUserActionEvent } from '@user-actions/shared/schema';
 import { describe, expect, it } from 'vitest';
-import { readCanonicalEvent } from '../src/canonical-event.js';
+import { readCanonicalEvent } from '../src/decoding/canonical-event.js';
 
 const event = {
   EventId: '1b4e28ba-2fa1-11d2-883f-0016d3cca427',

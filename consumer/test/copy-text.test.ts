@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyValue, toCopyRows } from '../src/copy-text.js';
+import { copyValue, toCopyRows } from '../src/storing/copy-text.js';
 
 describe('COPY text encoding', () => {
   it('escapes exactly the characters COPY text gives a meaning to', () => {

@@ -1,8 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { originOf, toDeadLetterMessage } from '../src/dead-letter.js';
-import { DeadLetterGuard } from '../src/dead-letter-guard.js';
 import { toReplayedMessage } from '../src/dlq-replay.js';
+import { originOf, toDeadLetterMessage } from '../src/loading/dead-letter.js';
+import { DeadLetterGuard } from '../src/loading/dead-letter-guard.js';
 
 const message = (headers: KafkaMessage['headers'] = {}): KafkaMessage =>
   ({ key: Buffer.from('user-1'), value: Buffer.from('not json'), offset: '17', headers }) as KafkaMessage;

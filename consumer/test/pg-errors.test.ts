@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isRowDataError, isTransientPgError, toFatalPgError } from '../src/pg-errors.js';
+import { isRowDataError, isTransientPgError, toFatalPgError } from '../src/storing/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 

@@ -13,7 +13,7 @@ export function isAbortError(error: unknown): boolean {
  * stops with this message and a non-zero exit code instead of retrying forever.
  */
 export class FatalError extends Error {
-  override readonly name = 'FatalError';
+  override readonly name: string = 'FatalError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

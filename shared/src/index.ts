@@ -36,7 +36,7 @@ export {
 export { createLogger, type Logger } from './logger.js';
 export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';
 export { createReliableProducer, needsNewProducerId, partitionFor, type ReliableProducer } from './producer.js';
-export { backoffDelayMs, logRetries, type RetryOptions, sleep, withRetry } from './retry.js';
+export { backoffDelayMs, logRetries, OutageError, type RetryOptions, sleep, withRetry } from './retry.js';
 export {
   ACTIONS,
   type Action,

@@ -3,7 +3,7 @@
  * shutdown never sits out a retry delay.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { toError } from './errors.js';
+import { FatalError, toError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface BackoffOptions {
@@ -33,8 +33,18 @@ export interface RetryOptions extends Partial<BackoffOptions> {
   signal?: AbortSignal;
   /** Called before each wait: the place to log, and to send a Kafka heartbeat during long outages. */
   onRetry?: (error: Error, attempt: number, delayMs: number) => void | Promise<void>;
-  /** Give up (throwing the last error) once this much time has passed since the first failure. */
+  /**
+   * Give up once this much time has passed since the first failure: with `outage`, by throwing an
+   * OutageError that names it; otherwise by throwing the last error.
+   */
   maxElapsedMs?: number;
+  /** What stayed unreachable and the setting that bounds the wait, for the OutageError's message. */
+  outage?: { what: string; setting: string };
+}
+
+/** A service stayed unreachable for longer than the operator allows: the daemon stops. */
+export class OutageError extends FatalError {
+  override readonly name = 'OutageError';
 }
 
 /** An `onRetry` that logs one warning per failed attempt: what failed, which attempt, and the wait. */
@@ -58,7 +68,13 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
       const error = toError(caught);
       if (!options.isRetryable(error)) throw error;
       firstFailureAt ??= Date.now();
-      if (options.maxElapsedMs !== undefined && Date.now() - firstFailureAt >= options.maxElapsedMs) throw error;
+      if (options.maxElapsedMs !== undefined && Date.now() - firstFailureAt >= options.maxElapsedMs) {
+        if (options.outage === undefined) throw error;
+        const { what, setting } = options.outage;
+        throw new OutageError(`${what} stayed unreachable for longer than ${setting} (${options.maxElapsedMs} ms)`, {
+          cause: error,
+        });
+      }
       const delayMs = backoffDelayMs(attempt, backoff);
       await options.onRetry?.(error, attempt, delayMs);
       await sleep(delayMs, options.signal);

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelayMs, withRetry } from '../src/retry.js';
+import { backoffDelayMs, OutageError, withRetry } from '../src/retry.js';
 
 const fast = { initialDelayMs: 1, maxDelayMs: 4 };
 const transient = () => Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
@@ -48,5 +48,12 @@ describe('withRetry', () => {
     await expect(
       withRetry(() => Promise.reject(transient()), { ...fast, isRetryable: () => true, maxElapsedMs: 30 }),
     ).rejects.toThrow('connection refused');
+  });
+
+  it('names the outage and the setting that bounds it when told what stayed unreachable', async () => {
+    const outage = { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' };
+    const giving = withRetry(() => Promise.reject(transient()), { ...fast, isRetryable: () => true, maxElapsedMs: 30, outage });
+    await expect(giving).rejects.toBeInstanceOf(OutageError);
+    await expect(giving).rejects.toThrow('PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS (30 ms)');
   });
 });

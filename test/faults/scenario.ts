@@ -106,7 +106,7 @@ export async function runScenario(
     stored: rows.length,
     lost: lost.length,
     duplicated: rows.length - stored.size,
-    redelivered: summed(fleet, 'replayed'),
+    redelivered: summed(fleet, 'redelivered'),
     ...(await deadLetterCounts(world).then(({ distinct, copies }) => ({ deadLettered: distinct, deadLetterCopies: copies }))),
     recoverySeconds: Math.round(recoverySeconds * 10) / 10,
     poisonSent: context.poisonSent.count,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { toCopyRows } from '../../consumer/src/copy-text.js';
-import { createPool, insertRows, migrate } from '../../consumer/src/db.js';
-import type { UserActionRow } from '../../consumer/src/decode.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql.js';
+import type { UserActionRow } from '../../consumer/src/decoding/decode-message.js';
+import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
+import { createPool, insertRows, migrate } from '../../consumer/src/storing/db.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createWorld, type World } from '../support/world.js';
 

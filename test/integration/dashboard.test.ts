@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import type { Pool } from '../../consumer/src/db.js';
 import { createLoaderMetrics } from '../../consumer/src/metrics.js';
+import type { Pool } from '../../consumer/src/storing/db.js';
 import { createProducerMetrics } from '../../producer/src/metrics.js';
 import { createMetricsRegistry } from '../../shared/src/ops-server.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';

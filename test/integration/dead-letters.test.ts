@@ -118,7 +118,7 @@ describe('dead letters', () => {
     await world.admin.resetOffsets({ groupId: `${world.groupId}.dlq-replay`, topic: dlqOf(world.topic), earliest: true });
     const again = spawnDaemon('dlq-replay', world.env);
     expect((await again.exited).code).toBe(0);
-    await consumer.waitForLog((line) => line.msg === 'loader summary' && line.replayed === 2);
+    await consumer.waitForLog((line) => line.msg === 'loader summary' && line.redelivered === 2);
     expect(await waitUntilStable(world.rowCount)).toBe(4);
     expect((await world.rows()).filter((row) => row.action === 'Like')).toHaveLength(2);
     expect((await consumer.stop()).code).toBe(0);

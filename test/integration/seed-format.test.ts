@@ -32,7 +32,7 @@ it('stores a seed-format message without EventId once, even when it is delivered
   // Rewind the group to the start of the topic: the same message is delivered a second time.
   await world.admin.resetOffsets({ groupId: world.groupId, topic: world.topic, earliest: true });
   const second = spawnDaemon('consumer', world.env);
-  await second.waitForLog((line) => line.msg === 'loader summary' && line.replayed === 1);
+  await second.waitForLog((line) => line.msg === 'loader summary' && line.redelivered === 1);
   expect(await waitUntilStable(world.rowCount)).toBe(1);
   expect((await second.stop()).code).toBe(0);
 });

@@ -1,9 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { decodeMessages, packMessages } from '../src/batch-decoding.js';
-import { copyRowsFrom } from '../src/copy-text.js';
-import { DLQ_HEADERS } from '../src/dead-letter.js';
-import { deriveEventId } from '../src/decode.js';
+import { deriveEventId } from '../src/decoding/decode-message.js';
+import { decodeMessages, packMessages } from '../src/decoding/message-packing.js';
+import { DLQ_HEADERS } from '../src/loading/dead-letter.js';
+import { copyRowsFrom } from '../src/storing/copy-text.js';
 
 const event = (userId: string, extra: object = {}) =>
   JSON.stringify({

@@ -13,17 +13,21 @@ import {
   type Logger,
   logRetries,
   type Readiness,
+  runShutdownSteps,
   startSummaryLog,
   toError,
   withRetry,
 } from '@user-actions/shared';
-import { createBatchPipeline, type LoaderCounter } from './batch.js';
-import { startBatchDecoder } from './batch-decoder.js';
-import type { ConsumerConfig } from './config.js';
-import { insertRows, type Pool } from './db.js';
+import type { ConsumerConfig } from '../config.js';
+import { startBatchDecoder } from '../decoding/decoding-thread.js';
+import type { LoaderMetrics } from '../metrics.js';
+import { createBatchStore } from '../storing/batch-store.js';
+import { insertRows, type Pool } from '../storing/db.js';
+import type { TableSql } from '../storing/sql.js';
+import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
+import { toDeadLetterMessage } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
-import type { LoaderMetrics } from './metrics.js';
-import type { TableSql } from './sql.js';
+import { createKafkaBatches } from './kafka-batches.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -41,7 +45,7 @@ const MAX_BYTES_PER_FETCH = 2 * 1024 * 1024;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
-  /** Its `kafka` condition is met while the consumer is in its group; batch.ts keeps `postgres`. */
+  /** Its `kafka` condition is met while the consumer is in its group; the batch store keeps `postgres`. */
   readiness: Readiness;
 }
 
@@ -85,7 +89,7 @@ export async function startLoader(
 
   const consumer = kafka.consumer({
     groupId: config.groupId,
-    // Slow batches keep heartbeating (see batch.ts), so a short session only shortens how long a
+    // Slow batches keep heartbeating (see store-batch.ts), so a short session only shortens how long a
     // crashed consumer's partitions wait for a new owner.
     sessionTimeout: config.sessionTimeoutMs,
     heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
@@ -98,22 +102,44 @@ export async function startLoader(
   const running = AbortSignal.any([signal, halt.signal]);
   const decoder = startBatchDecoder();
   metrics.threads.watch('decoder', decoder.utilization);
-  const pipeline = createBatchPipeline({
-    logger,
+  const batches = createKafkaBatches({
     decoder,
     signal: running,
-    insertRows: (rows) => insertRows(pool, sql, rows),
-    sendDeadLetters: async (messages, abort) => {
-      await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
-    },
-    commitOffset: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
-    guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
-    maxOutageMs: config.maxOutageMs,
     onFatal: fail,
-    summary,
-    metrics,
-    readiness,
+    observer: createBatchObserver(logger, summary, metrics),
+    ports: {
+      store: createBatchStore({
+        insertRows: (rows) => insertRows(pool, sql, rows),
+        maxOutageMs: config.maxOutageMs,
+        logger,
+        summary,
+        metrics,
+        readiness,
+      }),
+      async deadLetter(deadLetters, abort) {
+        const messages = deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter));
+        try {
+          await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
+        } catch (caught) {
+          const error = toError(caught);
+          if (isAbortError(error)) throw error;
+          throw new FatalError(`the dead-letter topic refused a message: ${error.message}`, { cause: error });
+        }
+      },
+      commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+      guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
+    },
   });
+  // Every part started so far, stopped in order: on a failure while starting, and at shutdown.
+  const stopParts = () =>
+    runShutdownSteps(logger, [
+      // Commits need the consumer: let the batches being stored finish first.
+      ['finish the batches being stored', () => batches.drain()],
+      ['stop the decoding thread', () => decoder.stop()],
+      ['leave the consumer group', () => consumer.disconnect()],
+      ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
+      ['log the last summary', async () => summary.stop()],
+    ]);
   const startConsuming = async () => {
     await connectWithRetry(() => consumer.connect(), {
       brokers: config.brokers,
@@ -130,7 +156,7 @@ export async function startLoader(
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
-      eachBatch: pipeline.eachBatch,
+      eachBatch: batches.eachBatch,
     });
   };
 
@@ -158,7 +184,13 @@ export async function startLoader(
       if (!isAbortError(caught)) fail(toError(caught));
     });
   });
-  await startConsuming();
+  try {
+    await startConsuming();
+  } catch (error) {
+    halt.abort();
+    await stopParts().catch(() => undefined); // the start's own failure is the one to report
+    throw error;
+  }
   logger.info({ topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic }, 'consuming');
 
   let stopping: Promise<void> | undefined;
@@ -168,15 +200,7 @@ export async function startLoader(
       stopping ??= (async () => {
         halt.abort();
         readiness.unmetBecause('kafka', 'stopping');
-        try {
-          // Commits need the consumer: let the batches being stored finish first.
-          await pipeline.drain();
-          await decoder.stop();
-          await consumer.disconnect();
-          await deadLetterProducer.disconnect();
-        } finally {
-          summary.stop();
-        }
+        await stopParts();
       })();
       return stopping;
     },

@@ -171,7 +171,9 @@ export async function prepareDatabase(
     outcome = await withRetry(() => (autoMigrate ? migrate(pool, sql) : checkTable(pool, sql)), {
       isRetryable: isTransientPgError,
       signal,
-      ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs } : {}),
+      ...(maxOutageMs > 0
+        ? { maxElapsedMs: maxOutageMs, outage: { what: `PostgreSQL at ${database}`, setting: 'MAX_OUTAGE_MS' } }
+        : {}),
       onRetry: async (error, attempt, delayMs) => {
         await checkServer();
         logRetry(error, attempt, delayMs);
@@ -179,11 +181,6 @@ export async function prepareDatabase(
     });
   } catch (error) {
     if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) throw error;
-    if (isTransientPgError(error)) {
-      throw new FatalError(`PostgreSQL at ${database} stayed unreachable for longer than MAX_OUTAGE_MS (${maxOutageMs} ms)`, {
-        cause: error,
-      });
-    }
     throw toFatalPgError(error);
   }
   if (outcome === 'adopted')

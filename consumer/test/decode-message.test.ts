@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, deriveEventId } from '../src/decode.js';
+import { decodeMessage, deriveEventId } from '../src/decoding/decode-message.js';
 
 const seedEvent = {
   UserId: '550e8400-e29b-41d4-a716-446655440000',

@@ -6,7 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { type UtilizationSource, workerReplies } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
-import { type DecodedRows, packMessages } from './batch-decoding.js';
+import { type DecodedRows, packMessages } from './message-packing.js';
 
 export interface BatchDecoder {
   decode(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<DecodedRows>;

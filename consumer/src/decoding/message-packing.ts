@@ -4,8 +4,8 @@
  * thread (decode-worker.ts) runs `decodeMessages`; the loader's thread only packs and unpacks.
  */
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { type CopyRowsParts, CopyRowsWriter } from './copy-text.js';
-import { decodeMessage } from './decode.js';
+import { type CopyRowsParts, CopyRowsWriter } from '../storing/copy-text.js';
+import { decodeMessage } from './decode-message.js';
 
 /** A batch's messages as the decoding thread needs them. */
 export interface PackedMessages {

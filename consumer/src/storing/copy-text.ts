@@ -7,7 +7,7 @@
  * turn it holds a few hundred bytes per event outside the JavaScript heap, instead of an object and
  * seven strings per event that the garbage collector would have to trace and promote.
  */
-import type { UserActionRow } from './decode.js';
+import type { UserActionRow } from '../decoding/decode-message.js';
 
 /** The columns, in the order a line holds them. */
 export const COPY_COLUMNS = ['event_id', 'userid', 'action', 'ipaddress', 'device', 'timestamp', 'metadata'] as const;

@@ -6,8 +6,8 @@
 import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/schema';
 import type { IHeaders } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
+import { originOf } from '../loading/dead-letter.js';
 import { readCanonicalEvent } from './canonical-event.js';
-import { originOf } from './dead-letter.js';
 
 export interface SourceMessage {
   topic: string;

@@ -4,7 +4,7 @@
  * dies young on a heap of its own, instead of making the loader's thread copy the batches it holds.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeMessages, type PackedMessages } from './batch-decoding.js';
+import { decodeMessages, type PackedMessages } from './message-packing.js';
 
 const port = parentPort;
 if (!port) throw new Error('decode-worker.js runs as a worker thread of the consumer');

@@ -1,0 +1,43 @@
+/** The loader's metrics, summary counters and log lines, fed by what happens to each batch. */
+import type { Logger, SummaryLog } from '@user-actions/shared';
+import type { LoaderMetrics } from '../metrics.js';
+import type { DeadLetter } from './dead-letter.js';
+import type { BatchObserver, PartitionBatch } from './store-batch.js';
+
+export type LoaderCounter = 'stored' | 'redelivered' | 'deadLettered' | 'retried';
+
+export interface LoaderObserver extends BatchObserver {
+  decoded(messages: number, actions: Iterable<[string, number]>): void;
+}
+
+export function createBatchObserver(logger: Logger, summary: SummaryLog<LoaderCounter>, metrics: LoaderMetrics): LoaderObserver {
+  return {
+    decoded(messages, actions) {
+      metrics.batchSize.observe(messages);
+      for (const [action, count] of actions) metrics.consumed.inc({ action }, count);
+    },
+    stored(_batch, inserted, redelivered) {
+      summary.add('stored', inserted);
+      summary.add('redelivered', redelivered);
+      metrics.stored.inc(inserted);
+      metrics.redelivered.inc(redelivered);
+    },
+    deadLettered(deadLetters: readonly DeadLetter[]) {
+      for (const { topic, partition, message, stage, reason } of deadLetters) {
+        logger.warn({ topic, partition, offset: message.offset, stage, reason }, 'dead-lettered a message that cannot be stored');
+        metrics.deadLettered.inc({ stage });
+      }
+      summary.add('deadLettered', deadLetters.length);
+    },
+    committed(batch: PartitionBatch, eventTimes, nextOffset) {
+      const now = Date.now();
+      for (const eventTime of eventTimes) metrics.eventDelaySeconds.observe(Math.max(0, (now - eventTime) / 1000));
+      const lag = Number(BigInt(batch.highWatermark) - nextOffset);
+      metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, lag));
+    },
+    commitFailed(batch, nextOffset, error) {
+      // The rows are stored; whoever owns the partition next gets the batch again, as no-ops.
+      logger.warn({ partition: batch.partition, offset: nextOffset.toString(), reason: error.message }, 'offset commit failed');
+    },
+  };
+}
