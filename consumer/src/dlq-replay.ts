@@ -8,7 +8,7 @@
 import { connectWithRetry, createKafka, createReliableProducer, type Logger, topicEnds } from '@user-actions/shared';
 import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
-import { DLQ_HEADERS } from './loading/dead-letter.js';
+import { DLQ_HEADERS } from './decoding/message-origin.js';
 
 const REPLAYED_AT_HEADER = 'dlq.replayed-at';
 

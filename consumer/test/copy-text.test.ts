@@ -14,10 +14,11 @@ describe('COPY text encoding', () => {
     { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2', metadata: null },
     { eventId: 'e3', userId: 'u3', action: 'Search', ipAddress: null, device: 'café 🚀', timestamp: 't3', metadata: null },
   ];
+  // In the order of the table's columns (storing/columns.ts): userid … timestamp, event_id, metadata.
   const lines = [
-    'e\tu\tLogin\t\\N\tx\\ty\tt\t{"a":"\\\\n"}\n',
-    'e2\tu2\tLogout\t10.0.0.1\t\\N\tt2\t\\N\n',
-    'e3\tu3\tSearch\t\\N\tcafé 🚀\tt3\t\\N\n',
+    'u\tLogin\t\\N\tx\\ty\tt\te\t{"a":"\\\\n"}\n',
+    'u2\tLogout\t10.0.0.1\t\\N\tt2\te2\t\\N\n',
+    'u3\tSearch\t\\N\tcafé 🚀\tt3\te3\t\\N\n',
   ];
 
   it('writes one line per row, columns separated by tabs, as UTF-8', () => {

@@ -1,7 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { originOf } from '../src/decoding/message-origin.js';
 import { toReplayedMessage } from '../src/dlq-replay.js';
-import { originOf, toDeadLetterMessage } from '../src/loading/dead-letter.js';
+import { toDeadLetterMessage } from '../src/loading/dead-letter.js';
 import { DeadLetterGuard } from '../src/loading/dead-letter-guard.js';
 
 const message = (headers: KafkaMessage['headers'] = {}): KafkaMessage =>

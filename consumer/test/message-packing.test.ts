@@ -1,8 +1,9 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { deriveEventId } from '../src/decoding/decode-message.js';
+import { DLQ_HEADERS } from '../src/decoding/message-origin.js';
 import { decodeMessages, packMessages } from '../src/decoding/message-packing.js';
-import { DLQ_HEADERS } from '../src/loading/dead-letter.js';
+import { COLUMNS } from '../src/storing/columns.js';
 import { copyRowsFrom } from '../src/storing/copy-text.js';
 
 const event = (userId: string, extra: object = {}) =>
@@ -41,8 +42,8 @@ describe('decoding a batch in one piece', () => {
     ]);
     const lines = copyRowsFrom(decoded.rows).text.toString('utf8').split('\n');
     expect(lines).toEqual([
-      `${EVENT_ID}\t${USER}\tSearch\t10.0.0.7\tFirefox on Linux\t2026-11-26T07:00:00.250Z\t{"IpAddress":"10.0.0.7","Device":"Firefox on Linux","Query":"tab\\\\there"}`,
-      `${deriveEventId('events', 3, '13')}\t${USER}\tSearch\t10.0.0.7\tFirefox on Linux\t2026-11-26T07:00:00.250Z\t{"IpAddress":"10.0.0.7","Device":"Firefox on Linux","Query":"tab\\\\there"}`,
+      `${USER}\tSearch\t10.0.0.7\tFirefox on Linux\t2026-11-26T07:00:00.250Z\t${EVENT_ID}\t{"IpAddress":"10.0.0.7","Device":"Firefox on Linux","Query":"tab\\\\there"}`,
+      `${USER}\tSearch\t10.0.0.7\tFirefox on Linux\t2026-11-26T07:00:00.250Z\t${deriveEventId('events', 3, '13')}\t{"IpAddress":"10.0.0.7","Device":"Firefox on Linux","Query":"tab\\\\there"}`,
       '',
     ]);
     expect([...decoded.sources]).toEqual([0, 3]);
@@ -64,7 +65,7 @@ describe('decoding a batch in one piece', () => {
       .text.toString('utf8')
       .trimEnd()
       .split('\n')
-      .map((line) => line.split('\t')[0]);
+      .map((line) => line.split('\t')[COLUMNS.findIndex(({ column }) => column === 'event_id')]);
     expect(ids).toEqual([deriveEventId('events', 3, '7'), deriveEventId('user-actions', 5, '1234')]);
   });
 });

@@ -13,7 +13,7 @@ import {
   parseEnv,
 } from '@user-actions/shared';
 import { z } from 'zod';
-import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './simulation.js';
+import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './events/session-actions.js';
 
 export const COMPRESSIONS = ['none', 'gzip'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];

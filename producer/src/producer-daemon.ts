@@ -14,8 +14,8 @@ import {
   startSummaryLog,
 } from '@user-actions/shared';
 import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
-import type { EventBatch } from './event-batch.js';
-import { type EventSource, startEventSource } from './event-source.js';
+import type { EventBatch } from './events/event-batch.js';
+import { type EventSource, startEventSource } from './events/generator-thread.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';

@@ -4,7 +4,7 @@
  */
 import { connectWithRetry, createKafka, createReliableProducer, ensureTopic, type Logger } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
-import { type EventBatch, messagesOf } from './event-batch.js';
+import { type EventBatch, messagesOf } from './events/event-batch.js';
 
 export interface Publisher {
   /** Resolves once the broker has acknowledged every event; retries while the broker is away. */

@@ -1,8 +1,8 @@
 import type { UserActionEvent } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
-import { encodeEvents, messagesOf, type OutgoingEvent, outgoing } from '../src/event-batch.js';
-import { generateEvent } from '../src/generate.js';
-import { Simulation } from '../src/simulation.js';
+import { encodeEvents, messagesOf, type OutgoingEvent, outgoing } from '../src/events/event-batch.js';
+import { generateEvent } from '../src/events/original-events.js';
+import { Simulation } from '../src/events/simulation.js';
 
 describe('a batch of encoded events', () => {
   const simulation = new Simulation({ users: 50, seed: 7 });

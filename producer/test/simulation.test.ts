@@ -1,6 +1,6 @@
-import { ACTIONS, parseUserActionEvent, type UserActionEvent } from '@user-actions/shared';
+import { ACTIONS, parseUserActionEvent, type UserActionEvent, WIRE_MEMBERS } from '@user-actions/shared/schema';
 import { describe, expect, it } from 'vitest';
-import { REMEMBERED, Simulation } from '../src/simulation.js';
+import { REMEMBERED, Simulation } from '../src/events/simulation.js';
 
 const EVENTS = 100_000;
 
@@ -39,7 +39,9 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     for (let index = 0; index < 20_000; index++) {
       const { json, eventId, userId, action } = simulation.next();
       const event = JSON.parse(json) as UserActionEvent;
-      // The same text, key order included, that the consumer reads fastest.
+      // The wire members in their order, and no other spacing than JSON.stringify's (the consumer's fast
+      // path reads exactly this text: consumer/test/wire-contract.test.ts).
+      expect(Object.keys(event)).toEqual(WIRE_MEMBERS.map(({ name }) => name));
       expect(json).toBe(JSON.stringify(event));
       expect([eventId, userId, action]).toEqual([event.EventId, event.UserId, event.Action]);
     }

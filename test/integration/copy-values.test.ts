@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UserActionRow } from '../../consumer/src/decoding/decode-message.js';
+import type { UserActionRow } from '../../consumer/src/storing/columns.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
 import { createPool, insertRows, migrate } from '../../consumer/src/storing/db.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';

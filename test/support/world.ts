@@ -7,15 +7,9 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
 
-export interface StoredRow {
-  userid: string;
-  action: string;
-  ipaddress: string | null;
-  device: string | null;
-  timestamp: Date;
-  event_id: string;
-  metadata: Record<string, unknown> | null;
-}
+import type { StoredRow } from '../../consumer/src/storing/columns.js';
+
+export type { StoredRow } from '../../consumer/src/storing/columns.js';
 
 export interface World {
   readonly topic: string;

@@ -1,5 +1,5 @@
 /**
- * A shortcut for messages in the exact shape our producer writes:
+ * A shortcut for messages in the exact shape our producer writes (WIRE_MEMBERS, in order):
  * `{"EventId":"…","UserId":"…","Action":"…","Metadata":…,"Timestamp":"…"}`, without spaces.
  *
  * Only the `Metadata` value is parsed, and its text is stored as it arrived instead of being serialised
@@ -12,7 +12,7 @@
  * quote and no backslash), so if the text between them parses as one JSON value, the message is exactly
  * the object of these five members, each once.
  */
-import { isPlainlyValid, type UserActionEvent } from '@user-actions/shared/schema';
+import { isPlainlyValid, type UserActionEvent, WIRE_TEXT } from '@user-actions/shared/schema';
 
 export interface CanonicalEvent {
   event: UserActionEvent;
@@ -20,12 +20,8 @@ export interface CanonicalEvent {
   metadataText: string | null;
 }
 
-const START = '{"EventId":"';
-const USER_ID = '","UserId":"';
-const ACTION = '","Action":"';
-const METADATA = '","Metadata":';
-const TIMESTAMP = ',"Timestamp":"';
-const END = '"}';
+// The text our producer writes between the values, in the order of the wire members (shared/src/schema.ts).
+const [START = '', USER_ID = '', ACTION = '', METADATA = '', TIMESTAMP = '', END = ''] = WIRE_TEXT;
 const ID_LENGTH = 36;
 const USER_ID_AT = START.length + ID_LENGTH;
 const ACTION_AT = USER_ID_AT + USER_ID.length + ID_LENGTH;

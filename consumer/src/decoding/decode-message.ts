@@ -4,10 +4,10 @@
  */
 // The schema alone: the decoding thread loads this module and should not load the Kafka and logging code.
 import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/schema';
-import type { IHeaders } from 'kafkajs';
 import { v5 as uuidv5 } from 'uuid';
-import { originOf } from '../loading/dead-letter.js';
+import type { UserActionRow } from '../storing/columns.js';
 import { readCanonicalEvent } from './canonical-event.js';
+import { type MessageHeaders, originOf } from './message-origin.js';
 
 export interface SourceMessage {
   topic: string;
@@ -15,18 +15,7 @@ export interface SourceMessage {
   offset: string;
   /** The message's bytes, or already its text. */
   value: Buffer | string | null;
-  headers?: IHeaders;
-}
-
-export interface UserActionRow {
-  eventId: string;
-  userId: string;
-  action: string;
-  ipAddress: string | null;
-  device: string | null;
-  timestamp: string;
-  /** The event's whole `Metadata` as JSON, or null when it has none. */
-  metadata: string | null;
+  headers?: MessageHeaders;
 }
 
 export type Decoded = { ok: true; row: UserActionRow } | { ok: false; reason: string };

@@ -3,9 +3,16 @@
  * messages' bytes in one buffer, the rows' text in another, numbers in typed arrays. The decoding
  * thread (decode-worker.ts) runs `decodeMessages`; the loader's thread only packs and unpacks.
  */
-import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { type CopyRowsParts, CopyRowsWriter } from '../storing/copy-text.js';
 import { decodeMessage } from './decode-message.js';
+import type { MessageHeaders } from './message-origin.js';
+
+/** A Kafka message as far as decoding needs it (kafkajs' KafkaMessage is one). */
+export interface MessageIn {
+  offset: string;
+  value: Buffer | null;
+  headers?: MessageHeaders;
+}
 
 /** A batch's messages as the decoding thread needs them. */
 export interface PackedMessages {
@@ -17,7 +24,7 @@ export interface PackedMessages {
   ends: Uint32Array<ArrayBuffer>;
   offsets: string[];
   /** The headers of the messages that have any (a replayed dead letter's say where it came from), by index. */
-  headers: [number, IHeaders][];
+  headers: [number, MessageHeaders][];
 }
 
 export interface DecodedRows {
@@ -36,13 +43,13 @@ export interface DecodedRows {
 // A row of COPY text is about the size of the message plus its leading columns again.
 const ROW_BYTES_PER_MESSAGE_BYTE = 1.5;
 
-export function packMessages(topic: string, partition: number, messages: readonly KafkaMessage[]): PackedMessages {
+export function packMessages(topic: string, partition: number, messages: readonly MessageIn[]): PackedMessages {
   let total = 0;
   for (const message of messages) total += message.value?.length ?? 0;
   const values = Buffer.allocUnsafeSlow(total);
   const ends = new Uint32Array(messages.length);
   const offsets: string[] = new Array(messages.length);
-  const headers: [number, IHeaders][] = [];
+  const headers: [number, MessageHeaders][] = [];
   let used = 0;
   messages.forEach((message, index) => {
     if (message.value) used += message.value.copy(values, used);
@@ -54,14 +61,14 @@ export function packMessages(topic: string, partition: number, messages: readonl
 }
 
 /** Without the array Object.keys would make for every message, though almost none has headers. */
-function hasAny(headers: IHeaders): boolean {
+function hasAny(headers: MessageHeaders): boolean {
   for (const _ in headers) return true;
   return false;
 }
 
 /** Header values as text: a Buffer would arrive on the other thread as a plain Uint8Array. */
-function textHeaders(headers: IHeaders): IHeaders {
-  const text: IHeaders = {};
+function textHeaders(headers: MessageHeaders): MessageHeaders {
+  const text: MessageHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value !== undefined) text[name] = Array.isArray(value) ? value.map(String) : value.toString();
   }

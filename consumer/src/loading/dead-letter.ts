@@ -5,17 +5,8 @@
  * back through the pipeline after a fix.
  */
 import type { KafkaMessageOut } from '@user-actions/shared';
-import type { IHeaders, KafkaMessage } from 'kafkajs';
-
-export const DLQ_HEADERS = {
-  error: 'dlq.error',
-  /** `decode` (not JSON or not a user action) or `store` (PostgreSQL refused the row). */
-  stage: 'dlq.stage',
-  sourceTopic: 'dlq.source.topic',
-  sourcePartition: 'dlq.source.partition',
-  sourceOffset: 'dlq.source.offset',
-  time: 'dlq.time',
-} as const;
+import type { KafkaMessage } from 'kafkajs';
+import { DLQ_HEADERS, originOf } from '../decoding/message-origin.js';
 
 export type DeadLetterStage = 'decode' | 'store';
 
@@ -25,32 +16,6 @@ export interface DeadLetter {
   message: KafkaMessage;
   stage: DeadLetterStage;
   reason: string;
-}
-
-export interface KafkaPosition {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-function headerText(headers: IHeaders | undefined, name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
-
-/**
- * Where a message first entered the pipeline: its own position, or for a replayed dead letter the
- * position recorded in its headers. Ids derived from it stay the same however often it is replayed.
- */
-export function originOf(position: KafkaPosition, headers: IHeaders | undefined): KafkaPosition {
-  const topic = headerText(headers, DLQ_HEADERS.sourceTopic);
-  const partition = headerText(headers, DLQ_HEADERS.sourcePartition);
-  const offset = headerText(headers, DLQ_HEADERS.sourceOffset);
-  if (topic === undefined || partition === undefined || offset === undefined || !/^\d+$/.test(partition + offset)) {
-    return position;
-  }
-  return { topic, partition: Number(partition), offset };
 }
 
 export function toDeadLetterMessage(deadLetter: DeadLetter, now: Date = new Date()): KafkaMessageOut {

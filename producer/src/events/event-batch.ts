@@ -2,7 +2,11 @@
  * Events ready to send, as the generator thread hands them over: each event's JSON in one buffer (moved
  * between threads without a copy), plus the few fields the logs and metrics need of each event.
  */
-import type { KafkaMessageOut, UserActionEvent } from '@user-actions/shared';
+// Loaded by the generator thread: the schema module alone, not the Kafka and logging code.
+import type { UserActionEvent } from '@user-actions/shared/schema';
+
+/** What the generator thread says once it can generate. */
+export const READY = 'ready';
 
 /** One event as it is sent: its JSON, and what the logs and metrics need of it. */
 export interface OutgoingEvent {
@@ -59,7 +63,7 @@ function grown(buffer: Buffer, used: number, atLeast: number): Buffer {
 }
 
 /** The Kafka messages of a batch, keyed by user so that each user's events stay in order on one partition. */
-export function messagesOf(batch: EventBatch): KafkaMessageOut[] {
+export function messagesOf(batch: EventBatch): { key: string; value: Buffer }[] {
   const json = Buffer.from(batch.json.buffer, batch.json.byteOffset, batch.json.byteLength);
   return batch.userIds.map((userId, index) => ({
     key: userId,

@@ -13,10 +13,13 @@
  * id, a number or a fixed word. This text is exactly what `JSON.stringify` would write for the event.
  */
 import { en, Faker } from '@faker-js/faker';
-import type { Action } from '@user-actions/shared';
+import { type Action, wireJson } from '@user-actions/shared/schema';
+import { deviceName, randomIp } from './devices.js';
 import type { OutgoingEvent } from './event-batch.js';
-import { isoTimestamp } from './iso-timestamp.js';
-import { timeOrderedUuidFrom, uuidFrom } from './uuid-text.js';
+import { timeOrderedUuidFrom, uuidFrom } from './ids.js';
+import { cumulativeWeights, drawIndex, seededRandom, takeRandom, zipfCumulative } from './random.js';
+import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './session-actions.js';
+import { isoTimestamp } from './timestamps.js';
 
 export interface SimulationOptions {
   users: number;
@@ -57,46 +60,6 @@ interface SimulatedUser {
   lastTimestamp: number;
 }
 
-/** sfc32: small, fast and good enough for simulation; seeded, so runs repeat. */
-function seededRandom(seed: number): () => number {
-  let a = 0x9e3779b9 ^ seed;
-  let b = 0x243f6a88 ^ (seed * 31);
-  let c = 0xb7e15162;
-  let d = 1;
-  const next = () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 12; i++) next();
-  return next;
-}
-
-/** Cumulative weights 1/rank^skew, for drawing a user in O(log n). */
-function zipfCumulative(count: number, skew: number): Float64Array {
-  return cumulativeWeights(Array.from({ length: count }, (_, rank) => 1 / (rank + 1) ** skew));
-}
-
-function drawIndex(cumulative: Float64Array, random: () => number): number {
-  const target = random() * (cumulative[cumulative.length - 1] as number);
-  let low = 0;
-  let high = cumulative.length - 1;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((cumulative[middle] as number) < target) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
 /**
  * How much of their past a simulated user keeps: their most recent likes and comments (older ones are
  * never undone) and at most this many users followed. Unbounded, a long run grew by about 7 MB of heap
@@ -105,38 +68,6 @@ function drawIndex(cumulative: Float64Array, random: () => number): number {
 export const REMEMBERED = 100;
 
 const PROFILE_FIELDS = ['avatar', 'bio', 'email', 'name', 'password'] as const;
-
-/** What a user in a session does next, before the invariants are applied; `Login` starts a session. */
-export const DEFAULT_SESSION_MIX = {
-  PageView: 30,
-  Search: 12,
-  AddToCart: 9,
-  RemoveFromCart: 3,
-  Purchase: 3,
-  Like: 8,
-  Unlike: 2,
-  Comment: 4,
-  DeleteComment: 1,
-  FollowUser: 4,
-  UnfollowUser: 1,
-  ProfileUpdate: 2,
-  SubscriptionStart: 1,
-  SubscriptionCancel: 1,
-  Logout: 5,
-} as const satisfies Partial<Record<Action, number>>;
-
-export type SessionAction = keyof typeof DEFAULT_SESSION_MIX;
-
-/** Actions no invariant ever refuses: a mix needs one, or drawing the next action might never end. */
-export const ALWAYS_POSSIBLE: ReadonlySet<SessionAction> = new Set([
-  'PageView',
-  'Search',
-  'AddToCart',
-  'Like',
-  'Comment',
-  'ProfileUpdate',
-  'Logout',
-]);
 
 export class Simulation {
   private readonly random: () => number;
@@ -202,12 +133,14 @@ export class Simulation {
     if (action === 'Logout') user.session = undefined;
     const eventId = timeOrderedUuidFrom(timestamp, this.random);
     const metadata = `{"IpAddress":${session.ipAddress},"Device":${session.device},"SessionId":"${session.id}"${details}}`;
-    return {
-      eventId,
-      userId: user.id,
-      action,
-      json: `{"EventId":"${eventId}","UserId":"${user.id}","Action":"${action}","Metadata":${metadata},"Timestamp":"${isoTimestamp(timestamp)}"}`,
-    };
+    const json = wireJson({
+      EventId: eventId,
+      UserId: user.id,
+      Action: action,
+      Metadata: metadata,
+      Timestamp: isoTimestamp(timestamp),
+    });
+    return { eventId, userId: user.id, action, json };
   }
 
   private logIn(user: SimulatedUser): { action: Action; details: string } {
@@ -298,43 +231,12 @@ export class Simulation {
   }
 }
 
-function cumulativeWeights(weights: readonly number[]): Float64Array {
-  const cumulative = new Float64Array(weights.length);
-  let total = 0;
-  weights.forEach((weight, index) => {
-    total += weight;
-    cumulative[index] = total;
-  });
-  return cumulative;
-}
-
 /** Adds `item` to a user's memory, forgetting the oldest once `REMEMBERED` are kept. */
 function remember(items: string[], item: string): void {
   if (items.length >= REMEMBERED) items.shift();
   items.push(item);
 }
 
-function takeRandom<T>(items: T[], random: () => number): T {
-  const index = Math.floor(random() * items.length);
-  const [taken] = items.splice(index, 1);
-  return taken as T;
-}
-
 function quoted(text: string): Quoted {
   return JSON.stringify(text);
-}
-
-function randomIp(random: () => number): string {
-  const octet = () => 1 + Math.floor(random() * 254);
-  return `${octet()}.${octet()}.${octet()}.${octet()}`;
-}
-
-const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge'] as const;
-const SYSTEMS = ['Windows', 'macOS', 'Linux', 'ChromeOS'] as const;
-
-/** "Browser on OS" as the original system wrote it, or the app on a phone model. */
-function deviceName(faker: Faker): string {
-  if (faker.number.int(9) < 4)
-    return `App on ${faker.helpers.arrayElement(['iPhone 15', 'iPhone 13', 'Pixel 8', 'Galaxy S24', 'Galaxy A54', 'Xiaomi 13'])}`;
-  return `${faker.helpers.arrayElement(BROWSERS)} on ${faker.helpers.arrayElement(SYSTEMS)}`;
 }

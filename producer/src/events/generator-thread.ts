@@ -5,9 +5,9 @@
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { type Logger, type UtilizationSource, workerReplies } from '@user-actions/shared';
-import type { ProducerConfig } from './config.js';
-import type { EventBatch } from './event-batch.js';
-import type { EventGeneratorOptions } from './event-generator.js';
+import type { ProducerConfig } from '../config.js';
+import type { EventBatch, READY } from './event-batch.js';
+import type { EventGeneratorOptions } from './generator.js';
 
 export interface EventSource {
   /** The next `count` events, in order. */
@@ -16,9 +16,6 @@ export interface EventSource {
   utilization: UtilizationSource;
   stop(): Promise<void>;
 }
-
-/** What the generator thread says once it can generate. */
-export const READY = 'ready';
 
 /** Resolves once the generator thread is ready, so that the first events are not late from the start. */
 export async function startEventSource(

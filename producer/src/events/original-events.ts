@@ -1,12 +1,10 @@
 /** Faker-made user actions in the original system's wire format, plus an `EventId`. */
 import { randomUUID } from 'node:crypto';
 import { faker as defaultFaker, type Faker } from '@faker-js/faker';
-import { ACTIONS, type UserActionEvent } from '@user-actions/shared';
-import { isoTimestamp } from './iso-timestamp.js';
-import { timeOrderedUuidFrom } from './uuid-text.js';
-
-const BROWSERS = ['Chrome', 'Firefox', 'Safari', 'Edge', 'Opera', 'Samsung Internet'] as const;
-const SYSTEMS = ['Windows', 'macOS', 'Linux', 'iOS', 'Android', 'ChromeOS'] as const;
+import { ACTIONS, type UserActionEvent } from '@user-actions/shared/schema';
+import { BROWSERS, SYSTEMS } from './devices.js';
+import { timeOrderedUuidFrom } from './ids.js';
+import { isoTimestamp } from './timestamps.js';
 
 function ipv4(faker: Faker): string {
   // Four numbers: a third of the cost of faker.internet.ipv4(), the same addresses.

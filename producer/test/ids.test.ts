@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timeOrderedUuidFrom, uuidFrom } from '../src/uuid-text.js';
+import { timeOrderedUuidFrom, uuidFrom } from '../src/events/ids.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,7 +1,7 @@
 /** What the producer's events are: the simulated population, or the original random events. */
-import type { ProducerConfig } from './config.js';
+import type { ProducerConfig } from '../config.js';
 import { type OutgoingEvent, outgoing } from './event-batch.js';
-import { generateEvent } from './generate.js';
+import { generateEvent } from './original-events.js';
 import { Simulation } from './simulation.js';
 
 export interface EventGeneratorOptions {

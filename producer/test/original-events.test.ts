@@ -1,7 +1,7 @@
 import { en, Faker } from '@faker-js/faker';
 import { ACTIONS, parseUserActionEvent } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
-import { generateEvent } from '../src/generate.js';
+import { generateEvent } from '../src/events/original-events.js';
 
 describe('generated events', () => {
   const faker = new Faker({ locale: [en] });

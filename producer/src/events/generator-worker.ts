@@ -3,9 +3,8 @@
  * sends the previous ones, so that generation is never what limits the load mode.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeEvents } from './event-batch.js';
-import { createEventGenerator, type EventGeneratorOptions } from './event-generator.js';
-import { READY } from './event-source.js';
+import { encodeEvents, READY } from './event-batch.js';
+import { createEventGenerator, type EventGeneratorOptions } from './generator.js';
 
 const port = parentPort;
 if (!port) throw new Error('generator-worker.js runs as a worker thread of the producer');
