@@ -1,16 +1,17 @@
+/** The producer's settings, each defined once: its variable, its schema and the name the code uses. */
 import { parseArgs } from 'node:util';
 import {
   ConfigError,
-  checkKafkaSecurity,
-  commonEnvShape,
+  commonSettings,
   type Env,
+  envSchemaOf,
   integerSchema,
-  type KafkaSecurity,
   kafkaNameSchema,
-  kafkaSecurityEnvShape,
   kafkaSecurityFrom,
-  type LogLevel,
-  parseEnv,
+  kafkaSecurityProblems,
+  kafkaSecuritySettings,
+  parseSettings,
+  setting,
 } from '@user-actions/shared';
 import { z } from 'zod';
 import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './events/session-actions.js';
@@ -39,64 +40,82 @@ const actionMixSchema = z.string().transform((text, context) => {
   return mix;
 });
 
-export const producerEnvSchema = z
-  .object({
-    ...commonEnvShape,
-    ...kafkaSecurityEnvShape,
-    KAFKA_CLIENT_ID: kafkaNameSchema.default('user-actions-producer').describe('Client id shown by the broker'),
-    // Fractions allowed: 0.1 is 10,000 events per second.
-    PRODUCER_INTERVAL_MS: z.coerce
-      .number({ error: 'must be a number of milliseconds from 0 to 3600000' })
-      .min(0, 'must be a number of milliseconds from 0 to 3600000')
-      .max(3_600_000, 'must be a number of milliseconds from 0 to 3600000')
+const INTERVAL = 'must be a number of milliseconds from 0 to 3600000';
+
+export const producerSettings = {
+  ...commonSettings,
+  ...kafkaSecuritySettings,
+  clientId: setting(
+    'KAFKA_CLIENT_ID',
+    kafkaNameSchema.default('user-actions-producer').describe('Client id shown by the broker'),
+  ),
+  // Fractions allowed: 0.1 is 10,000 events per second.
+  intervalMs: setting(
+    'PRODUCER_INTERVAL_MS',
+    z.coerce
+      .number({ error: INTERVAL })
+      .min(0, INTERVAL)
+      .max(3_600_000, INTERVAL)
       .default(500)
       .describe('Milliseconds between two events (fractions allowed); 0 = as fast as acknowledged'),
-    PRODUCER_COUNT: integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
-    LOG_SUMMARY_INTERVAL_MS: integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
-    SIM_USERS: integerSchema(0, 10_000_000)
+  ),
+  count: setting(
+    'PRODUCER_COUNT',
+    integerSchema(0, Number.MAX_SAFE_INTEGER).default(0).describe('Stop after this many events; 0 = never'),
+  ),
+  simUsers: setting(
+    'SIM_USERS',
+    integerSchema(0, 10_000_000)
       .default(1_000)
       .describe("Simulated users, in sessions; 0 = the original system's random events, a new user each"),
-    SIM_ACTION_MIX: actionMixSchema
+  ),
+  simActionMix: setting(
+    'SIM_ACTION_MIX',
+    actionMixSchema
       .optional()
       .describe('What users do in a session, as Action=weight,… (e.g. Purchase=10,Logout=2); unnamed actions keep their weight'),
-    SIM_SEED: integerSchema(0, 2 ** 31 - 1)
+  ),
+  /** Undefined: a new seed each run (logged). */
+  simSeed: setting(
+    'SIM_SEED',
+    integerSchema(0, 2 ** 31 - 1)
       .optional()
       .describe('Seed of the simulation: the same seed gives the same events (default: a new one, logged)'),
-    KAFKA_COMPRESSION: z
+  ),
+  compression: setting(
+    'KAFKA_COMPRESSION',
+    z
       .enum(COMPRESSIONS, { error: `must be one of ${COMPRESSIONS.join(', ')}` })
       .default('none')
       .describe('Compression of the record batches sent to Kafka'),
-  })
-  .superRefine(checkKafkaSecurity);
+  ),
+};
 
-/** Command-line options for load tests; each overrides its environment variable. */
+/** The variables, for `--help` and the README's check. */
+export const producerEnvSchema = envSchemaOf(producerSettings);
+
+// Events per second, turned into the interval between two events.
+const rateSchema = z.coerce
+  .number({ error: 'must be a number of events per second, 0 or more' })
+  .min(0, 'must be a number of events per second, 0 or more')
+  .transform((rate) => (rate === 0 ? 0 : 1000 / rate));
+
+/** Command-line options for load tests; each overrides its setting, and is checked by the same schema. */
+const OPTIONS = {
+  rate: { schema: rateSchema, overrides: 'intervalMs' },
+  count: { schema: producerSettings.count.schema, overrides: 'count' },
+  seed: { schema: producerSettings.simSeed.schema, overrides: 'simSeed' },
+} as const;
+
 export const producerOptions = {
   '--rate N': 'Events per second (overrides PRODUCER_INTERVAL_MS); 0 = as fast as acknowledged',
   '--count N': 'Stop after N events (overrides PRODUCER_COUNT)',
   '--seed N': 'Seed of the simulation (overrides SIM_SEED)',
 } as const;
 
-export interface ProducerConfig {
-  brokers: string[];
-  kafkaSecurity: KafkaSecurity;
-  topic: string;
-  topicPartitions: number;
-  clientId: string;
-  /** Time between two events; 0 sends as fast as the broker acknowledges. */
-  intervalMs: number;
-  /** Stop (and exit 0) after this many events; 0 runs until stopped. */
-  count: number;
-  simUsers: number;
-  simActionMix: Partial<Record<SessionAction, number>>;
-  /** Undefined: a new seed each run. */
-  simSeed: number | undefined;
-  logLevel: LogLevel;
-  summaryIntervalMs: number;
-  metricsPort: number;
-  compression: Compression;
-}
+export type ProducerConfig = ReturnType<typeof configFromEnv>;
 
-/** The settings from the environment, overridden by `--rate` and `--count`; every problem reported at once. */
+/** The settings from the environment, overridden by `--rate`, `--count` and `--seed`; every problem reported at once. */
 export function loadProducerConfig(env: Env, argv: readonly string[] = []): ProducerConfig {
   const problems: string[] = [];
   const options = parseOptions(argv, problems);
@@ -112,7 +131,7 @@ export function loadProducerConfig(env: Env, argv: readonly string[] = []): Prod
 }
 
 function parseOptions(argv: readonly string[], problems: string[]): Partial<ProducerConfig> {
-  let values: { rate?: string | undefined; count?: string | undefined; seed?: string | undefined };
+  let values: Partial<Record<keyof typeof OPTIONS, string>>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -123,43 +142,19 @@ function parseOptions(argv: readonly string[], problems: string[]): Partial<Prod
     problems.push(`command line: ${(error as Error).message.split('\n')[0]}`);
     return {};
   }
-  const options: Partial<ProducerConfig> = {};
-  if (values.rate !== undefined) {
-    const rate = Number(values.rate);
-    if (values.rate.trim() === '' || !Number.isFinite(rate) || rate < 0)
-      problems.push('--rate: must be a number of events per second, 0 or more');
-    else options.intervalMs = rate === 0 ? 0 : 1000 / rate;
+  const options: Record<string, unknown> = {};
+  for (const [name, { schema, overrides }] of Object.entries(OPTIONS)) {
+    const text = values[name as keyof typeof OPTIONS];
+    if (text === undefined) continue;
+    const result = schema.safeParse(text.trim() === '' ? undefined : text);
+    if (result.success && result.data !== undefined) options[overrides] = result.data;
+    else problems.push(`--${name}: ${result.success ? 'needs a value' : result.error.issues[0]?.message}`);
   }
-  if (values.count !== undefined) {
-    const count = Number(values.count);
-    if (!/^\d+$/.test(values.count) || !Number.isSafeInteger(count))
-      problems.push('--count: must be a whole number of events, 0 or more');
-    else options.count = count;
-  }
-  if (values.seed !== undefined) {
-    const seed = Number(values.seed);
-    if (!/^\d+$/.test(values.seed) || seed >= 2 ** 31) problems.push('--seed: must be a whole number from 0 to 2147483647');
-    else options.simSeed = seed;
-  }
-  return options;
+  return options as Partial<ProducerConfig>;
 }
 
-function configFromEnv(env: Env): ProducerConfig {
-  const parsed = parseEnv(producerEnvSchema, env);
-  return {
-    brokers: parsed.KAFKA_BROKERS,
-    kafkaSecurity: kafkaSecurityFrom(parsed),
-    topic: parsed.KAFKA_TOPIC,
-    topicPartitions: parsed.KAFKA_TOPIC_PARTITIONS,
-    clientId: parsed.KAFKA_CLIENT_ID,
-    intervalMs: parsed.PRODUCER_INTERVAL_MS,
-    count: parsed.PRODUCER_COUNT,
-    simUsers: parsed.SIM_USERS,
-    simActionMix: parsed.SIM_ACTION_MIX ?? {},
-    simSeed: parsed.SIM_SEED,
-    logLevel: parsed.LOG_LEVEL,
-    summaryIntervalMs: parsed.LOG_SUMMARY_INTERVAL_MS,
-    metricsPort: parsed.METRICS_PORT,
-    compression: parsed.KAFKA_COMPRESSION,
-  };
+function configFromEnv(env: Env) {
+  const values = parseSettings(producerSettings, env, kafkaSecurityProblems);
+  const { kafkaSsl, kafkaSslCa, saslMechanism, saslUsername, saslPassword, ...plain } = values;
+  return { ...plain, simActionMix: values.simActionMix ?? {}, kafkaSecurity: kafkaSecurityFrom(values) };
 }

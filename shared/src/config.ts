@@ -1,7 +1,9 @@
 /**
  * Configuration from the environment (and a `.env` file), validated once at start-up.
- * Each daemon builds its own zod schema from the shared variables below; `parseEnv` turns every
- * problem into one `ConfigError` that names each bad variable, so an operator fixes them all at once.
+ * Each setting is defined once: the variable that sets it and its zod schema (which holds the default
+ * and the description `--help` prints), under the name the code uses. A daemon's settings are the
+ * shared ones below plus its own; `parseSettings` turns every problem into one `ConfigError` that names
+ * each bad variable, so an operator fixes them all at once.
  */
 import { readFileSync } from 'node:fs';
 import { config as loadDotenvFile } from 'dotenv';
@@ -106,17 +108,72 @@ export const booleanSchema = z
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The variables both daemons read, with the same names and defaults everywhere. */
-export const commonEnvShape = {
-  KAFKA_BROKERS: brokersSchema.default(['localhost:9092']).describe('Kafka brokers, comma-separated host:port'),
-  KAFKA_TOPIC: kafkaNameSchema.default('user-actions').describe('Topic of the user-action events'),
-  KAFKA_TOPIC_PARTITIONS: integerSchema(1, 10_000)
-    .default(6)
-    .describe('Partitions of the topic when it is created (at most this many consumers share the work)'),
-  LOG_LEVEL: z
-    .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
-    .default('info')
-    .describe(LOG_LEVELS.join(', ')),
+/** A setting: the environment variable that sets it, and its schema (validation, default, description). */
+export interface Setting<Schema extends z.ZodType = z.ZodType> {
+  readonly variable: string;
+  readonly schema: Schema;
+}
+
+export function setting<Schema extends z.ZodType>(variable: string, schema: Schema): Setting<Schema> {
+  return { variable, schema };
+}
+
+export type Settings = Record<string, Setting>;
+
+/** What a daemon's settings hold once parsed, under the names the code uses. */
+export type SettingValues<S extends Settings> = { [Name in keyof S]: z.output<S[Name]['schema']> };
+
+/** The settings as one zod object keyed by variable: for validation and for `--help`. */
+export function envSchemaOf(settings: Settings): z.ZodObject<Record<string, z.ZodType>> {
+  return z.object(Object.fromEntries(Object.values(settings).map(({ variable, schema }) => [variable, schema])));
+}
+
+/**
+ * Parses the environment into the settings' values. `check` adds the problems only the values together
+ * show (a SASL mechanism without a password, say); it runs once each variable is valid on its own.
+ */
+export function parseSettings<S extends Settings>(
+  settings: S,
+  env: Env,
+  check: (values: SettingValues<S>) => string[] = () => [],
+  readFile?: (path: string) => string,
+): SettingValues<S> {
+  const parsed: Record<string, unknown> = parseEnv(envSchemaOf(settings), env, readFile);
+  const values = Object.fromEntries(
+    Object.entries(settings).map(([name, { variable }]) => [name, parsed[variable]]),
+  ) as SettingValues<S>;
+  const problems = check(values);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values;
+}
+
+/** The settings both daemons read, with the same variables and defaults everywhere. */
+export const commonSettings = {
+  brokers: setting(
+    'KAFKA_BROKERS',
+    brokersSchema.default(['localhost:9092']).describe('Kafka brokers, comma-separated host:port'),
+  ),
+  topic: setting('KAFKA_TOPIC', kafkaNameSchema.default('user-actions').describe('Topic of the user-action events')),
+  topicPartitions: setting(
+    'KAFKA_TOPIC_PARTITIONS',
+    integerSchema(1, 10_000)
+      .default(6)
+      .describe('Partitions of the topic when it is created (at most this many consumers share the work)'),
+  ),
+  logLevel: setting(
+    'LOG_LEVEL',
+    z
+      .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+      .default('info')
+      .describe(LOG_LEVELS.join(', ')),
+  ),
   // 0 picks a free port (logged at start), which keeps tests and several local daemons apart.
-  METRICS_PORT: integerSchema(0, 65_535).default(9464).describe('Port of /metrics, /healthz and /readyz; 0 picks a free one'),
+  metricsPort: setting(
+    'METRICS_PORT',
+    integerSchema(0, 65_535).default(9464).describe('Port of /metrics, /healthz and /readyz; 0 picks a free one'),
+  ),
+  summaryIntervalMs: setting(
+    'LOG_SUMMARY_INTERVAL_MS',
+    integerSchema(100, 3_600_000).default(5_000).describe('Milliseconds between summary log lines'),
+  ),
 };

@@ -1,14 +1,19 @@
 export {
   booleanSchema,
   ConfigError,
-  commonEnvShape,
+  commonSettings,
   type Env,
+  envSchemaOf,
   integerSchema,
   kafkaNameSchema,
   LOG_LEVELS,
   type LogLevel,
   loadDotenv,
-  parseEnv,
+  parseSettings,
+  type Setting,
+  type Settings,
+  type SettingValues,
+  setting,
 } from './config.js';
 export { countBy } from './count-by.js';
 export { EXIT_CODES, exitWithHelpIfAsked, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
@@ -26,10 +31,10 @@ export {
 } from './kafka.js';
 export { answersLikeKafka, describeForeignReply, kafkaConfigurationProblem } from './kafka-listener.js';
 export {
-  checkKafkaSecurity,
   type KafkaSecurity,
-  kafkaSecurityEnvShape,
   kafkaSecurityFrom,
+  kafkaSecurityProblems,
+  kafkaSecuritySettings,
   SASL_MECHANISMS,
   type SaslMechanism,
 } from './kafka-security.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { booleanSchema } from './config.js';
+import { booleanSchema, type SettingValues, setting } from './config.js';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -24,42 +24,42 @@ const pemFileSchema = z.string().transform((path, context) => {
   }
 });
 
-export const kafkaSecurityEnvShape = {
-  KAFKA_SSL: booleanSchema.default(false).describe('Connect to Kafka over TLS'),
-  KAFKA_SSL_CA_FILE: pemFileSchema
-    .optional()
-    .describe("PEM file of the CA that signed the brokers' certificates (implies KAFKA_SSL)"),
-  KAFKA_SASL_MECHANISM: z
-    .enum(SASL_MECHANISMS, { error: `must be one of ${SASL_MECHANISMS.join(', ')}` })
-    .optional()
-    .describe(`SASL authentication to Kafka: ${SASL_MECHANISMS.join(', ')}; unset = none`),
-  KAFKA_SASL_USERNAME: z.string().optional().describe('SASL user name'),
-  KAFKA_SASL_PASSWORD: z.string().optional().describe('SASL password (or KAFKA_SASL_PASSWORD_FILE)'),
+export const kafkaSecuritySettings = {
+  kafkaSsl: setting('KAFKA_SSL', booleanSchema.default(false).describe('Connect to Kafka over TLS')),
+  kafkaSslCa: setting(
+    'KAFKA_SSL_CA_FILE',
+    pemFileSchema.optional().describe("PEM file of the CA that signed the brokers' certificates (implies KAFKA_SSL)"),
+  ),
+  saslMechanism: setting(
+    'KAFKA_SASL_MECHANISM',
+    z
+      .enum(SASL_MECHANISMS, { error: `must be one of ${SASL_MECHANISMS.join(', ')}` })
+      .optional()
+      .describe(`SASL authentication to Kafka: ${SASL_MECHANISMS.join(', ')}; unset = none`),
+  ),
+  saslUsername: setting('KAFKA_SASL_USERNAME', z.string().optional().describe('SASL user name')),
+  saslPassword: setting('KAFKA_SASL_PASSWORD', z.string().optional().describe('SASL password (or KAFKA_SASL_PASSWORD_FILE)')),
 };
 
-type SecurityEnv = z.output<z.ZodObject<typeof kafkaSecurityEnvShape>>;
+type SecurityValues = SettingValues<typeof kafkaSecuritySettings>;
 
-/** For a daemon schema's `superRefine`: SASL needs all three of its variables, and only with each other. */
-export function checkKafkaSecurity(env: SecurityEnv, context: z.RefinementCtx): void {
-  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
-  if (mechanism !== undefined) {
-    if (username === undefined)
-      context.addIssue({ code: 'custom', path: ['KAFKA_SASL_USERNAME'], message: `is needed with KAFKA_SASL_MECHANISM` });
-    if (password === undefined)
-      context.addIssue({ code: 'custom', path: ['KAFKA_SASL_PASSWORD'], message: `is needed with KAFKA_SASL_MECHANISM` });
-  } else if (username !== undefined || password !== undefined) {
-    context.addIssue({
-      code: 'custom',
-      path: ['KAFKA_SASL_MECHANISM'],
-      message: 'is needed with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
-    });
+/** SASL needs all three of its variables, and only with each other. */
+export function kafkaSecurityProblems({ saslMechanism, saslUsername, saslPassword }: SecurityValues): string[] {
+  if (saslMechanism !== undefined) {
+    return [
+      ...(saslUsername === undefined ? ['KAFKA_SASL_USERNAME: is needed with KAFKA_SASL_MECHANISM'] : []),
+      ...(saslPassword === undefined ? ['KAFKA_SASL_PASSWORD: is needed with KAFKA_SASL_MECHANISM'] : []),
+    ];
   }
+  if (saslUsername !== undefined || saslPassword !== undefined) {
+    return ['KAFKA_SASL_MECHANISM: is needed with KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'];
+  }
+  return [];
 }
 
-export function kafkaSecurityFrom(env: SecurityEnv): KafkaSecurity {
-  const tls =
-    env.KAFKA_SSL || env.KAFKA_SSL_CA_FILE !== undefined ? (env.KAFKA_SSL_CA_FILE ? { ca: env.KAFKA_SSL_CA_FILE } : {}) : false;
-  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
+export function kafkaSecurityFrom(values: SecurityValues): KafkaSecurity {
+  const { kafkaSsl, kafkaSslCa, saslMechanism: mechanism, saslUsername: username, saslPassword: password } = values;
+  const tls = kafkaSsl || kafkaSslCa !== undefined ? (kafkaSslCa ? { ca: kafkaSslCa } : {}) : false;
   return mechanism && username !== undefined && password !== undefined
     ? { tls, sasl: { mechanism, username, password } }
     : { tls };

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ConfigError, commonEnvShape, parseEnv } from '../src/config.js';
+import { ConfigError, commonSettings, envSchemaOf, parseEnv } from '../src/config.js';
 
-const schema = z.object(commonEnvShape);
+const schema = envSchemaOf(commonSettings);
 
 describe('configuration from the environment', () => {
   it('has the documented defaults', () => {
@@ -11,6 +10,7 @@ describe('configuration from the environment', () => {
       KAFKA_TOPIC: 'user-actions',
       KAFKA_TOPIC_PARTITIONS: 6,
       LOG_LEVEL: 'info',
+      LOG_SUMMARY_INTERVAL_MS: 5000,
       METRICS_PORT: 9464,
     });
   });
