@@ -44,8 +44,12 @@ it('the Grafana dashboard parses, and every query names only series the daemons 
   }
 });
 
-it('the Prometheus configuration of the monitoring profile is valid', () => {
+// promtool comes with Prometheus, which CI installs: there a missing promtool fails the test; elsewhere
+// the test is reported as skipped, never as passed.
+const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
+
+it.skipIf(!hasPromtool && process.env.CI !== 'true')('the Prometheus configuration of the monitoring profile is valid', () => {
   const promtool = spawnSync('promtool', ['check', 'config', `${repo}monitoring/prometheus.yml`], { encoding: 'utf8' });
-  if (promtool.error && process.env.CI !== 'true') return; // promtool comes with Prometheus, which CI installs
+  expect(promtool.error, 'promtool (Debian package prometheus) is not installed').toBeUndefined();
   expect(promtool.status, promtool.stdout + promtool.stderr).toBe(0);
 });

@@ -1,8 +1,10 @@
 /** Runs a built daemon as a child process, the way an operator would, and reads its JSON log lines. */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, onTestFinished } from 'vitest';
+import { DAEMON_NODE_FLAGS } from '../../scripts/daemon-flags.mjs';
 import { waitFor } from './wait.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
@@ -36,8 +38,10 @@ const ENTRY_POINTS = {
 } as const;
 
 export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>, args: string[] = []): Daemon {
-  // Outside the repo, so that a developer's .env cannot change what the test configured.
-  return spawnProcess(name, process.execPath, [`${repo}${ENTRY_POINTS[name]}`, ...args], env, tmpdir());
+  // With the Node.js flags users run it with; outside the repo, so that a developer's .env cannot change
+  // what the test configured.
+  const flags = name === 'dlq-replay' ? [] : DAEMON_NODE_FLAGS[name];
+  return spawnProcess(name, process.execPath, [...flags, `${repo}${ENTRY_POINTS[name]}`, ...args], env, tmpdir());
 }
 
 /**
