@@ -2,15 +2,11 @@
 import { accessSync, constants } from 'node:fs';
 import {
   booleanSchema,
-  commonSettings,
+  daemonSettings,
   type Env,
-  envSchemaOf,
   integerSchema,
   kafkaNameSchema,
-  kafkaSecurityFrom,
-  kafkaSecurityProblems,
-  kafkaSecuritySettings,
-  parseSettings,
+  parseDaemonSettings,
   setting,
 } from '@user-actions/shared';
 import { z } from 'zod';
@@ -25,13 +21,7 @@ const ratioSchema = z.coerce
   .min(0, 'must be a number from 0 to 1')
   .max(1, 'must be a number from 0 to 1');
 
-export const consumerSettings = {
-  ...commonSettings,
-  ...kafkaSecuritySettings,
-  clientId: setting(
-    'KAFKA_CLIENT_ID',
-    kafkaNameSchema.default('user-actions-consumer').describe('Client id shown by the broker'),
-  ),
+export const consumerSettings = daemonSettings('user-actions-consumer', {
   groupId: setting('KAFKA_GROUP_ID', kafkaNameSchema.default('user-action-loader').describe('Consumer group')),
   databaseUrl: setting(
     'DATABASE_URL',
@@ -81,10 +71,7 @@ export const consumerSettings = {
     'KAFKA_SESSION_TIMEOUT_MS',
     integerSchema(6_000, 300_000).default(10_000).describe("How soon a crashed consumer's partitions go to the others"),
   ),
-};
-
-/** The variables, for `--help` and the README's check. */
-export const consumerEnvSchema = envSchemaOf(consumerSettings);
+});
 
 export type ConsumerConfig = ReturnType<typeof loadConsumerConfig>;
 
@@ -108,13 +95,10 @@ export function withCaFile(databaseUrl: string, caFile: string | undefined): str
 }
 
 export function loadConsumerConfig(env: Env) {
-  const values = parseSettings(consumerSettings, env, kafkaSecurityProblems);
-  const { kafkaSsl, kafkaSslCa, saslMechanism, saslUsername, saslPassword, tableName, tableSchema, databaseCaFile, ...plain } =
-    values;
+  const { tableName, tableSchema, databaseCaFile, ...values } = parseDaemonSettings(consumerSettings, env);
   const table: TableName = tableSchema === undefined ? { name: tableName } : { schema: tableSchema, name: tableName };
   return {
-    ...plain,
-    kafkaSecurity: kafkaSecurityFrom(values),
+    ...values,
     databaseUrl: withCaFile(values.databaseUrl, databaseCaFile),
     table,
     deadLetterTopic: values.deadLetterTopic ?? `${values.topic}.dlq`,

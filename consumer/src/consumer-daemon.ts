@@ -1,33 +1,27 @@
 /** The consumer daemon: wires configuration, logging, PostgreSQL and the Kafka loader together. */
 import { once } from 'node:events';
 import {
-  createLogger,
   createMetricsRegistry,
-  exitWithHelpIfAsked,
-  formatHelp,
-  loadConfigOrExit,
-  loadDotenv,
   Readiness,
   runDaemon,
   runShutdownSteps,
+  startDaemonProcess,
   startOpsServer,
 } from '@user-actions/shared';
-import { consumerEnvSchema, loadConsumerConfig } from './config.js';
+import { consumerSettings, loadConsumerConfig } from './config.js';
 import { type Loader, startLoader } from './loading/loader.js';
 import { createLoaderMetrics } from './metrics.js';
 import { createPool, prepareDatabase } from './storing/db.js';
 import { sqlFor } from './storing/sql.js';
 
-exitWithHelpIfAsked(
-  formatHelp(
-    'consumer',
-    "Stores every user-action event from Kafka in PostgreSQL's useractions table, exactly once.",
-    consumerEnvSchema.shape,
-  ),
+const { config, logger } = startDaemonProcess(
+  {
+    name: 'consumer',
+    summary: "Stores every user-action event from Kafka in PostgreSQL's useractions table, exactly once.",
+    settings: consumerSettings,
+  },
+  loadConsumerConfig,
 );
-loadDotenv();
-const config = loadConfigOrExit('consumer', loadConsumerConfig);
-const logger = createLogger({ name: 'consumer', level: config.logLevel });
 
 runDaemon(
   async (signal) => {

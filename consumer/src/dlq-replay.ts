@@ -27,14 +27,10 @@ export function toReplayedMessage(message: KafkaMessage, now: Date = new Date())
 }
 
 export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, signal: AbortSignal): Promise<number> {
-  const kafka = createKafka({
-    brokers: config.brokers,
-    clientId: `${config.clientId}-dlq-replay`,
-    logger,
-    security: config.kafkaSecurity,
-  });
+  const connection = { ...config, clientId: `${config.clientId}-dlq-replay` };
+  const kafka = createKafka(connection, logger);
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
+  await connectWithRetry(() => admin.connect(), config, logger, signal);
   const groupId = replayGroupId(config);
   let pending: Map<number, bigint>;
   try {
@@ -44,12 +40,7 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
   }
   if (pending.size === 0) return 0;
 
-  const producer = createReliableProducer({
-    brokers: config.brokers,
-    clientId: `${config.clientId}-dlq-replay`,
-    logger,
-    security: config.kafkaSecurity,
-  });
+  const producer = createReliableProducer(connection, logger);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
   await producer.connect();
   await consumer.connect();

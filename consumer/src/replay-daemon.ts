@@ -1,17 +1,22 @@
 /** `npm run dlq:replay`: replays the dead-letter topic into the pipeline once, then exits. */
-import { createLogger, loadConfigOrExit, loadDotenv, runDaemon } from '@user-actions/shared';
-import { loadConsumerConfig } from './config.js';
+import { LOG_EVENT, runDaemon, startDaemonProcess } from '@user-actions/shared';
+import { consumerSettings, loadConsumerConfig } from './config.js';
 import { replayDeadLetters } from './dlq-replay.js';
 
-loadDotenv();
-const config = loadConfigOrExit('dlq-replay', loadConsumerConfig);
-const logger = createLogger({ name: 'dlq-replay', level: config.logLevel });
+const { config, logger } = startDaemonProcess(
+  {
+    name: 'dlq-replay',
+    summary: 'Sends the dead letters not yet replayed back to the topic they came from, then exits.',
+    settings: consumerSettings,
+  },
+  loadConsumerConfig,
+);
 
 runDaemon(
   async (signal) => {
     const replayed = await replayDeadLetters(config, logger, signal);
     logger.info(
-      { replayed, from: config.deadLetterTopic },
+      { event: LOG_EVENT.deadLettersReplayed, replayed, from: config.deadLetterTopic },
       replayed === 0 ? 'no dead letters to replay' : 'replayed dead letters',
     );
   },

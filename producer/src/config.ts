@@ -1,18 +1,6 @@
 /** The producer's settings, each defined once: its variable, its schema and the name the code uses. */
 import { parseArgs } from 'node:util';
-import {
-  ConfigError,
-  commonSettings,
-  type Env,
-  envSchemaOf,
-  integerSchema,
-  kafkaNameSchema,
-  kafkaSecurityFrom,
-  kafkaSecurityProblems,
-  kafkaSecuritySettings,
-  parseSettings,
-  setting,
-} from '@user-actions/shared';
+import { ConfigError, daemonSettings, type Env, integerSchema, parseDaemonSettings, setting } from '@user-actions/shared';
 import { z } from 'zod';
 import { ALWAYS_POSSIBLE, DEFAULT_SESSION_MIX, type SessionAction } from './events/session-actions.js';
 
@@ -42,13 +30,7 @@ const actionMixSchema = z.string().transform((text, context) => {
 
 const INTERVAL = 'must be a number of milliseconds from 0 to 3600000';
 
-export const producerSettings = {
-  ...commonSettings,
-  ...kafkaSecuritySettings,
-  clientId: setting(
-    'KAFKA_CLIENT_ID',
-    kafkaNameSchema.default('user-actions-producer').describe('Client id shown by the broker'),
-  ),
+export const producerSettings = daemonSettings('user-actions-producer', {
   // Fractions allowed: 0.1 is 10,000 events per second.
   intervalMs: setting(
     'PRODUCER_INTERVAL_MS',
@@ -89,10 +71,7 @@ export const producerSettings = {
       .default('none')
       .describe('Compression of the record batches sent to Kafka'),
   ),
-};
-
-/** The variables, for `--help` and the README's check. */
-export const producerEnvSchema = envSchemaOf(producerSettings);
+});
 
 // Events per second, turned into the interval between two events.
 const rateSchema = z.coerce
@@ -154,7 +133,6 @@ function parseOptions(argv: readonly string[], problems: string[]): Partial<Prod
 }
 
 function configFromEnv(env: Env) {
-  const values = parseSettings(producerSettings, env, kafkaSecurityProblems);
-  const { kafkaSsl, kafkaSslCa, saslMechanism, saslUsername, saslPassword, ...plain } = values;
-  return { ...plain, simActionMix: values.simActionMix ?? {}, kafkaSecurity: kafkaSecurityFrom(values) };
+  const values = parseDaemonSettings(producerSettings, env);
+  return { ...values, simActionMix: values.simActionMix ?? {} };
 }

@@ -1,19 +1,16 @@
 /** The producer daemon: wires configuration, logging, the event generator, the pacer and Kafka together. */
 import {
   countBy,
-  createLogger,
   createMetricsRegistry,
-  exitWithHelpIfAsked,
-  formatHelp,
-  loadConfigOrExit,
-  loadDotenv,
+  LOG_EVENT,
   Readiness,
   runDaemon,
   runShutdownSteps,
+  startDaemonProcess,
   startOpsServer,
   startSummaryLog,
 } from '@user-actions/shared';
-import { loadProducerConfig, producerEnvSchema, producerOptions } from './config.js';
+import { loadProducerConfig, producerOptions, producerSettings } from './config.js';
 import type { EventBatch } from './events/event-batch.js';
 import { type EventSource, startEventSource } from './events/generator-thread.js';
 import { createProducerMetrics } from './metrics.js';
@@ -23,17 +20,15 @@ import { type Publisher, startPublisher } from './publisher.js';
 // Slower than this, every event gets its own log line (as the original producer did); faster, a summary.
 const PER_EVENT_LOG_MIN_INTERVAL_MS = 100;
 
-exitWithHelpIfAsked(
-  formatHelp(
-    'producer',
-    'Sends simulated user-action events to Kafka, one every PRODUCER_INTERVAL_MS.',
-    producerEnvSchema.shape,
-    producerOptions,
-  ),
+const { config, logger } = startDaemonProcess(
+  {
+    name: 'producer',
+    summary: 'Sends simulated user-action events to Kafka, one every PRODUCER_INTERVAL_MS.',
+    settings: producerSettings,
+    options: producerOptions,
+  },
+  (env) => loadProducerConfig(env, process.argv.slice(2)),
 );
-loadDotenv();
-const config = loadConfigOrExit('producer', (env) => loadProducerConfig(env, process.argv.slice(2)));
-const logger = createLogger({ name: 'producer', level: config.logLevel });
 
 runDaemon(
   async (signal) => {
@@ -43,13 +38,18 @@ runDaemon(
     const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let publisher: Publisher | undefined;
     let events: EventSource | undefined;
-    const summary = startSummaryLog<'sent'>(logger, { intervalMs: config.summaryIntervalMs, message: 'producer summary' });
+    const summary = startSummaryLog<'sent'>(logger, {
+      intervalMs: config.summaryIntervalMs,
+      message: 'producer summary',
+      event: LOG_EVENT.producerSummary,
+    });
     const logSent = (batch: EventBatch) => {
       for (const [action, count] of countBy(batch.actions, (action) => action)) metrics.produced.inc({ action }, count);
       if (config.intervalMs < PER_EVENT_LOG_MIN_INTERVAL_MS) {
         summary.add('sent', batch.length);
         // For audits (and the fault-injection suite): exactly which events the broker acknowledged.
-        if (logger.isLevelEnabled('debug')) logger.debug({ eventIds: batch.eventIds }, 'acknowledged');
+        if (logger.isLevelEnabled('debug'))
+          logger.debug({ event: LOG_EVENT.acknowledged, eventIds: batch.eventIds }, 'acknowledged');
         return;
       }
       // A line per event says it all; a summary between them would only repeat the count.
@@ -79,7 +79,10 @@ runDaemon(
           logSent(batch);
         },
       });
-      logger.info({ sent }, signal.aborted ? 'stopped generating' : 'sent every requested event');
+      logger.info(
+        { event: LOG_EVENT.stoppedGenerating, sent },
+        signal.aborted ? 'stopped generating' : 'sent every requested event',
+      );
     } finally {
       await runShutdownSteps(logger, [
         ['stop generating events', async () => events?.stop()],

@@ -2,7 +2,7 @@
  * The Kafka edge of the producer: makes sure the topic exists, then sends events keyed by `UserId`
  * (so one user's events stay in order on one partition), acknowledged by every in-sync replica.
  */
-import { connectWithRetry, createKafka, createReliableProducer, ensureTopic, type Logger } from '@user-actions/shared';
+import { connectWithRetry, createKafka, createReliableProducer, ensureTopic, LOG_EVENT, type Logger } from '@user-actions/shared';
 import type { ProducerConfig } from './config.js';
 import { type EventBatch, messagesOf } from './events/event-batch.js';
 
@@ -18,26 +18,22 @@ export async function startPublisher(
   signal: AbortSignal,
   hooks: { onSendRetry?: (error: Error) => void } = {},
 ): Promise<Publisher> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
+  const kafka = createKafka(config, logger);
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
+  await connectWithRetry(() => admin.connect(), config, logger, signal);
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
   } finally {
     await admin.disconnect();
   }
 
-  const producer = createReliableProducer({
-    brokers: config.brokers,
-    clientId: config.clientId,
-    logger,
-    security: config.kafkaSecurity,
+  const producer = createReliableProducer(config, logger, {
     compression: config.compression,
     ...(hooks.onSendRetry ? { onRetry: hooks.onSendRetry } : {}),
   });
-  await connectWithRetry(() => producer.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
+  await connectWithRetry(() => producer.connect(), config, logger, signal);
   await producer.loadTopic(config.topic);
-  logger.info({ topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
+  logger.info({ event: LOG_EVENT.connectedToKafka, topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 
   return {
     async send(events) {

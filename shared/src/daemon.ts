@@ -5,6 +5,7 @@
 import { ConfigError, type Env } from './config.js';
 import { takeEarlySignals } from './early-signals.js';
 import { FatalError, isAbortError, toError } from './errors.js';
+import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 import { logProcessWarnings } from './process-warnings.js';
 
@@ -65,18 +66,18 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger,
 
   run(controller.signal).then(
     () => {
-      logger.info('stopped');
+      logger.info({ event: LOG_EVENT.stopped }, 'stopped');
       process.exit(EXIT_CODES.ok);
     },
     (caught: unknown) => {
       const error = toError(caught);
       if (controller.signal.aborted && isAbortError(error)) {
-        logger.info('stopped');
+        logger.info({ event: LOG_EVENT.stopped }, 'stopped');
         process.exit(EXIT_CODES.ok);
       }
       if (error instanceof FatalError)
-        logger.fatal({ reason: error.cause ? toError(error.cause).message : undefined }, error.message);
-      else logger.fatal({ err: error }, 'stopped by an unexpected error');
+        logger.fatal({ event: LOG_EVENT.fatal, reason: error.cause ? toError(error.cause).message : undefined }, error.message);
+      else logger.fatal({ event: LOG_EVENT.fatal, err: error }, 'stopped by an unexpected error');
       process.exit(EXIT_CODES.failed);
     },
   );

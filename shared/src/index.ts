@@ -1,56 +1,33 @@
 export {
   booleanSchema,
   ConfigError,
-  commonSettings,
   type Env,
   envSchemaOf,
   integerSchema,
   kafkaNameSchema,
-  LOG_LEVELS,
   type LogLevel,
-  loadDotenv,
-  parseSettings,
   type Setting,
   type Settings,
   type SettingValues,
   setting,
 } from './config.js';
 export { countBy } from './count-by.js';
-export { EXIT_CODES, exitWithHelpIfAsked, loadConfigOrExit, runDaemon, runShutdownSteps } from './daemon.js';
+export { runDaemon, runShutdownSteps } from './daemon.js';
+export { type DaemonConfig, daemonSettings, parseDaemonSettings, startDaemonProcess } from './daemon-start.js';
 export { FatalError, isAbortError, toError } from './errors.js';
-export { formatHelp } from './help.js';
-export {
-  connectWithRetry,
-  createKafka,
-  ensureTopic,
-  isKafkaClientError,
-  isTransientKafkaError,
-  type KafkaMessageOut,
-  type TopicSpec,
-  topicEnds,
-} from './kafka.js';
-export { answersLikeKafka, describeForeignReply, kafkaConfigurationProblem } from './kafka-listener.js';
-export {
-  type KafkaSecurity,
-  kafkaSecurityFrom,
-  kafkaSecurityProblems,
-  kafkaSecuritySettings,
-  SASL_MECHANISMS,
-  type SaslMechanism,
-} from './kafka-security.js';
+export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka/client.js';
+export { connectWithRetry } from './kafka/connect.js';
+export { isTransientKafkaError } from './kafka/errors.js';
+export { answersLikeKafka, describeForeignReply } from './kafka/listener.js';
+export { createReliableProducer, partitionFor } from './kafka/reliable-producer.js';
+export type { KafkaSecurity } from './kafka/security.js';
+export { ensureTopic, topicEnds } from './kafka/topics.js';
+export { LOG_EVENT } from './log-events.js';
 export { createLogger, type Logger } from './logger.js';
-export { createMetricsRegistry, type OpsServer, Readiness, type ReadinessCheck, startOpsServer } from './ops-server.js';
-export { createReliableProducer, needsNewProducerId, partitionFor, type ReliableProducer } from './producer.js';
-export { backoffDelayMs, logRetries, OutageError, type RetryOptions, sleep, withRetry } from './retry.js';
-export {
-  ACTIONS,
-  type Action,
-  type ParseResult,
-  parseUserActionEvent,
-  type UserActionEvent,
-  userActionEventSchema,
-} from './schema.js';
+export { createMetricsRegistry, Readiness, startOpsServer } from './ops-server.js';
+export { logRetries, sleep, withRetry } from './retry.js';
+export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
-export { type Endpoint, type ProbeOutcome, parseEndpoint, probe } from './wire-probe.js';
-export { type WorkerReplies, workerReplies } from './worker-replies.js';
+export { probe, TLS_VERIFICATION_CODES } from './wire-probe.js';
+export { workerReplies } from './worker-replies.js';

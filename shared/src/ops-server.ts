@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { FatalError } from './errors.js';
+import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 
 /** A registry with the process metrics (CPU, memory, event-loop lag, handles) and a `daemon` label. */
@@ -63,7 +64,10 @@ export async function startOpsServer(options: {
     server.listen(options.port, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  logger.info({ port, paths: ['/metrics', '/healthz', '/readyz'] }, 'serving metrics and health probes');
+  logger.info(
+    { event: LOG_EVENT.serving, port, paths: ['/metrics', '/healthz', '/readyz'] },
+    'serving metrics and health probes',
+  );
   return {
     port,
     stop: () =>

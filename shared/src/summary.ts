@@ -2,6 +2,8 @@
  * Periodic one-line summaries under load, instead of a log line per event: counters are added as work
  * happens and logged (with per-second rates) once per interval, only when something happened.
  */
+
+import type { LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
 
 export interface SummaryLog<Counter extends string> {
@@ -12,7 +14,7 @@ export interface SummaryLog<Counter extends string> {
 
 export function startSummaryLog<Counter extends string>(
   logger: Logger,
-  { intervalMs, message }: { intervalMs: number; message: string },
+  { intervalMs, message, event }: { intervalMs: number; message: string; event: LogEvent },
 ): SummaryLog<Counter> {
   const totals = new Map<Counter, number>();
   let current = new Map<Counter, number>();
@@ -27,7 +29,7 @@ export function startSummaryLog<Counter extends string>(
       fields[`${counter}PerSecond`] = Math.round(amount / seconds);
       fields[`${counter}Total`] = totals.get(counter) ?? 0;
     }
-    logger.info(fields, message);
+    logger.info({ event, ...fields }, message);
     current = new Map();
     since = Date.now();
   };

@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { kafkaListenerProblem, readSaslHandshakeReply, saslHandshakeRequest } from '../src/kafka-listener.js';
+import { kafkaListenerProblem, readSaslHandshakeReply, saslHandshakeRequest } from '../src/kafka/listener.js';
 
 // What Kafka 4.4 answered the probe's SaslHandshake: a plaintext listener, and a SASL one.
 const PLAINTEXT_ANSWER = '0000000a' + '00554150' + '0022' + '00000000';

@@ -1,7 +1,7 @@
 import { type Admin, KafkaJSAggregateError, KafkaJSProtocolError } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ensureTopic, topicEnds } from '../src/kafka.js';
+import { ensureTopic, topicEnds } from '../src/kafka/topics.js';
 
 const ENDS = [{ partition: 0, offset: '2', low: '0', high: '2' }];
 

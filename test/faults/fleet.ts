@@ -1,4 +1,6 @@
 /** The consumers of one scenario: started, killed and restarted as the scenario's faults require. */
+
+import { LOG_EVENT } from '@user-actions/shared';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 
 export interface Fleet {
@@ -40,6 +42,6 @@ export function createFleet(env: Record<string, string>): Fleet {
 export function summed(fleet: Fleet, counter: string): number {
   return fleet.all
     .flatMap((daemon) => daemon.logs)
-    .filter((line) => line.msg === 'loader summary')
+    .filter((line) => line.event === LOG_EVENT.loaderSummary)
     .reduce((sum, line) => sum + Number(line[counter] ?? 0), 0);
 }

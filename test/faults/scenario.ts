@@ -4,7 +4,8 @@
  * group has caught up and the table is stable, and counts what was lost, duplicated and redelivered.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { topicEnds } from '../../shared/src/kafka.js';
+import { LOG_EVENT } from '@user-actions/shared';
+import { topicEnds } from '../../shared/src/kafka/topics.js';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
 import type { PostgresServer } from '../support/postgres-server.js';
@@ -139,7 +140,7 @@ async function explainLoss(world: World, lost: string[], producer: Daemon): Prom
 }
 
 function acknowledgedBy(producer: Daemon): string[] {
-  return producer.logs.filter((line) => line.msg === 'acknowledged').flatMap((line) => line.eventIds as string[]);
+  return producer.logs.filter((line) => line.event === LOG_EVENT.acknowledged).flatMap((line) => line.eventIds as string[]);
 }
 
 /** The group has committed up to the end of every partition and the table has stopped changing. */

@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { envSchemaOf } from '@user-actions/shared';
 import { expect, it } from 'vitest';
-import { consumerEnvSchema } from '../../consumer/src/config.js';
-import { producerEnvSchema } from '../../producer/src/config.js';
+import { consumerSettings } from '../../consumer/src/config.js';
+import { producerSettings } from '../../producer/src/config.js';
+
+const consumerEnvSchema = envSchemaOf(consumerSettings);
+const producerEnvSchema = envSchemaOf(producerSettings);
+
 import { spawnDaemon } from '../support/daemon.js';
 
 it.each([

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOG_EVENT } from '@user-actions/shared';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
@@ -21,10 +22,10 @@ describe('the consumer and its database', () => {
       SELECT gen_random_uuid(), 'Login', '192.168.1.' || n, 'Chrome on Windows', now() FROM generate_series(1, 50) AS n`);
 
     const consumer = spawnDaemon('consumer', world.env);
-    await consumer.waitForLog((line) => line.msg === 'table ready' && line.outcome === 'adopted');
+    await consumer.waitForLog((line) => line.event === LOG_EVENT.tableReady && line.outcome === 'adopted');
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
     expect((await producer.exited).code).toBe(0);
-    await waitFor(world.rowCount, (count) => count >= 150, { what: 'old and new rows' });
+    await world.waitForRows(150, 'old and new rows');
     expect(await waitUntilStable(world.rowCount)).toBe(150);
 
     const { rows } = await world.db.query(
@@ -40,10 +41,10 @@ describe('the consumer and its database', () => {
     const world = await createWorld();
     await world.db.query(sqlFor(DEFAULT_TABLE).createTable.replace(/,\s*metadata\s+JSONB/, ''));
     const consumer = spawnDaemon('consumer', world.env);
-    await consumer.waitForLog((line) => line.msg === 'table ready' && line.outcome === 'extended');
+    await consumer.waitForLog((line) => line.event === LOG_EVENT.tableReady && line.outcome === 'extended');
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '20' });
     expect((await producer.exited).code).toBe(0);
-    await waitFor(world.rowCount, (count) => count >= 20, { what: '20 rows' });
+    await world.waitForRows(20, '20 rows');
     const { rows } = await world.db.query("SELECT count(*)::int AS n FROM useractions WHERE metadata ? 'SessionId'");
     expect(rows[0].n).toBe(20);
     expect((await consumer.stop()).code).toBe(0);
@@ -58,7 +59,7 @@ describe('the consumer and its database', () => {
     const env = { ...world.env, DATABASE_SCHEMA: 'analytics', DATABASE_TABLE: 'user_events' };
     const consumer = spawnDaemon('consumer', env);
     await consumer.waitForLog(
-      (line) => line.msg === 'table ready' && line.outcome === 'adopted' && line.table === 'analytics.user_events',
+      (line) => line.event === LOG_EVENT.tableReady && line.outcome === 'adopted' && line.table === 'analytics.user_events',
     );
     const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
     expect((await producer.exited).code).toBe(0);
@@ -79,7 +80,7 @@ describe('the consumer and its database', () => {
     const consumer = spawnDaemon('consumer', { ...env, DATABASE_URL_FILE: secret, LOG_LEVEL: 'debug' });
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
     expect((await producer.exited).code).toBe(0);
-    await waitFor(world.rowCount, (count) => count >= 50, { what: '50 rows' });
+    await world.waitForRows(50, '50 rows');
     expect((await consumer.stop()).code).toBe(0);
     expect(JSON.stringify([consumer.logs, consumer.text])).not.toContain('secret-from-a-file');
   });
@@ -107,7 +108,7 @@ describe('the consumer and its database', () => {
     const consumer = spawnDaemon('consumer', env);
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
     expect((await producer.exited).code).toBe(0);
-    await waitFor(world.rowCount, (count) => count >= 50, { what: '50 rows stored by the least-privileged role' });
+    await world.waitForRows(50, '50 rows stored by the least-privileged role');
     expect((await consumer.stop()).code).toBe(0);
     await world.db.query(`REVOKE ALL ON useractions FROM ${role}`); // so that the role can be dropped
   });
@@ -132,6 +133,6 @@ describe('the consumer and its database', () => {
     expect(exit.code).toBe(1);
     const fatal = consumer.logs.find((line) => line.level === 60);
     expect(fatal?.msg).toContain('the database named in DATABASE_URL does not exist');
-    expect(consumer.logs.filter((line) => line.msg === 'waiting for PostgreSQL')).toEqual([]);
+    expect(consumer.logs.filter((line) => line.event === LOG_EVENT.waitingForPostgres)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { onOnePartition, userAction } from '../support/events.js';
@@ -22,7 +23,7 @@ describe('dead letters', () => {
     await produceRaw(world.kafka, world.topic, messages);
 
     const consumer = spawnDaemon('consumer', world.env);
-    await waitFor(world.rowCount, (count) => count >= 3, { what: 'the three valid events' });
+    await world.waitForRows(3, 'the three valid events');
     const deadLetters = await waitFor(
       () => readTopic(world.kafka, world.admin, dlqOf(world.topic)),
       (found) => found.length >= 3,
@@ -40,7 +41,7 @@ describe('dead letters', () => {
 
     // Still consuming: a later event is stored too, and the offsets pass the dead letters.
     await produceRaw(world.kafka, world.topic, onOnePartition([userAction()]));
-    await waitFor(world.rowCount, (count) => count >= 4, { what: 'the event sent after the invalid ones' });
+    await world.waitForRows(4, 'the event sent after the invalid ones');
     expect(await waitUntilStable(world.rowCount)).toBe(4);
     const partition = deadLetters[0] ? Number(deadLetters[0].headers['dlq.source.partition']) : -1;
     await waitFor(
@@ -60,7 +61,7 @@ describe('dead letters', () => {
     await produceRaw(world.kafka, world.topic, onOnePartition([...good.slice(0, 4), refused, ...good.slice(4)]));
 
     const consumer = spawnDaemon('consumer', world.env);
-    await waitFor(world.rowCount, (count) => count >= 9, { what: 'the nine storable events' });
+    await world.waitForRows(9, 'the nine storable events');
     const [deadLetter] = await waitFor(
       () => readTopic(world.kafka, world.admin, dlqOf(world.topic)),
       (found) => found.length >= 1,
@@ -93,7 +94,7 @@ describe('dead letters', () => {
     const world = await createWorld();
     await createTopic(world.admin, world.topic);
     const consumer = spawnDaemon('consumer', world.env);
-    await consumer.waitForLog((line) => line.msg === 'table ready');
+    await consumer.waitForLog((line) => line.event === LOG_EVENT.tableReady);
     // An operator's rule that turns out to be wrong: PostgreSQL refuses every Like.
     await world.db.query(`ALTER TABLE useractions ADD CONSTRAINT no_likes CHECK (action <> 'Like')`);
     const { EventId: _, ...seedFormatLike } = userAction({ Action: 'Like' });
@@ -109,8 +110,8 @@ describe('dead letters', () => {
     await world.db.query('ALTER TABLE useractions DROP CONSTRAINT no_likes');
     const replay = spawnDaemon('dlq-replay', world.env);
     expect((await replay.exited).code).toBe(0);
-    expect(replay.logs.find((line) => line.msg === 'replayed dead letters')?.replayed).toBe(2);
-    await waitFor(world.rowCount, (count) => count >= 4, { what: 'the replayed likes stored' });
+    expect(replay.logs.find((line) => line.event === LOG_EVENT.deadLettersReplayed)?.replayed).toBe(2);
+    await world.waitForRows(4, 'the replayed likes stored');
     expect(await waitUntilStable(world.rowCount)).toBe(4);
 
     // A replay that runs again from the start (its group reset) sends both again: still stored once,
@@ -118,7 +119,7 @@ describe('dead letters', () => {
     await world.admin.resetOffsets({ groupId: `${world.groupId}.dlq-replay`, topic: dlqOf(world.topic), earliest: true });
     const again = spawnDaemon('dlq-replay', world.env);
     expect((await again.exited).code).toBe(0);
-    await consumer.waitForLog((line) => line.msg === 'loader summary' && line.redelivered === 2);
+    await consumer.waitForLog((line) => line.event === LOG_EVENT.loaderSummary && line.redelivered === 2);
     expect(await waitUntilStable(world.rowCount)).toBe(4);
     expect((await world.rows()).filter((row) => row.action === 'Like')).toHaveLength(2);
     expect((await consumer.stop()).code).toBe(0);

@@ -1,7 +1,8 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
-import { waitFor, waitUntilStable } from '../support/wait.js';
+import { waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 it('both daemons started before Kafka is reachable wait for it, then run', async () => {
@@ -15,12 +16,12 @@ it('both daemons started before Kafka is reachable wait for it, then run', async
   const consumer = spawnDaemon('consumer', env);
   const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '5', PRODUCER_COUNT: '100' });
   for (const daemon of [consumer, producer]) {
-    await daemon.waitForLog((line) => line.msg === 'waiting for Kafka');
+    await daemon.waitForLog((line) => line.event === LOG_EVENT.waitingForKafka);
   }
 
   await proxy.open();
   expect((await producer.exited).code).toBe(0);
-  await waitFor(world.rowCount, (count) => count >= 100, { what: '100 rows once Kafka is reachable' });
+  await world.waitForRows(100, '100 rows once Kafka is reachable');
   expect(await waitUntilStable(world.rowCount)).toBe(100);
   expect((await consumer.stop()).code).toBe(0);
 });

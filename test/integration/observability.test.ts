@@ -1,3 +1,4 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
@@ -5,7 +6,7 @@ import { waitFor } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 async function opsPortOf(daemon: Daemon): Promise<number> {
-  const line = await daemon.waitForLog((entry) => entry.msg === 'serving metrics and health probes');
+  const line = await daemon.waitForLog((entry) => entry.event === LOG_EVENT.serving);
   return Number(line.port);
 }
 
@@ -28,10 +29,10 @@ it('both daemons serve metrics that match what was produced and stored, and say 
   const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '5' });
   const consumerPort = await opsPortOf(consumer);
 
-  await waitFor(world.rowCount, (count) => count >= 200, { what: '200 rows' });
+  await world.waitForRows(200, '200 rows');
   await producer.stop('SIGTERM');
-  const sent = Number((await producer.waitForLog((line) => line.msg === 'stopped generating')).sent);
-  await waitFor(world.rowCount, (count) => count >= sent, { what: 'every sent event stored' });
+  const sent = Number((await producer.waitForLog((line) => line.event === LOG_EVENT.stoppedGenerating)).sent);
+  await world.waitForRows(sent, 'every sent event stored');
 
   const consumerMetrics = await waitFor(
     () => get(consumerPort, '/metrics').then((response) => response.body),
@@ -63,7 +64,7 @@ it('the producer counts what the broker acknowledged', async () => {
   const world = await createWorld();
   const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '2' });
   const port = await opsPortOf(producer);
-  await producer.waitForLog((line) => line.msg === 'producer summary');
+  await producer.waitForLog((line) => line.event === LOG_EVENT.producerSummary);
   expect(await get(port, '/readyz')).toMatchObject({ status: 200 });
   const text = (await get(port, '/metrics')).body;
   expect(metric(text, 'user_actions_events_produced_total')).toBeGreaterThan(0);
@@ -78,7 +79,7 @@ it('the consumer is alive but not ready while PostgreSQL is unreachable', async 
   unreachable.port = String(proxy.port);
   const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: unreachable.toString() });
   const port = await opsPortOf(consumer);
-  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL');
+  await consumer.waitForLog((line) => line.event === LOG_EVENT.waitingForPostgres);
 
   expect(await get(port, '/healthz')).toMatchObject({ status: 200 });
   const readiness = await get(port, '/readyz');
@@ -101,7 +102,7 @@ it('both daemons say how busy each of their threads is, the one generating and t
   const consumer = spawnDaemon('consumer', world.env);
   const producer = spawnDaemon('producer', world.env, ['--rate', '5000', '--count', '25000']);
   const [consumerPort, producerPort] = await Promise.all([opsPortOf(consumer), opsPortOf(producer)]);
-  await waitFor(world.rowCount, (count) => count >= 1_000, { what: 'the first rows' });
+  await world.waitForRows(1_000, 'the first rows');
 
   // Utilisation is measured between scrapes: the first scrape starts an interval, the next one ends it.
   await Promise.all([get(producerPort, '/metrics'), get(consumerPort, '/metrics')]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { topicEnds } from '../../shared/src/kafka.js';
-import { partitionFor } from '../../shared/src/producer.js';
+import { partitionFor } from '../../shared/src/kafka/reliable-producer.js';
+import { topicEnds } from '../../shared/src/kafka/topics.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
@@ -13,7 +13,7 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     expect((await producer.exited).code).toBe(0);
 
     const consumer = spawnDaemon('consumer', world.env);
-    await waitFor(world.rowCount, (count) => count >= 300, { what: '300 rows' });
+    await world.waitForRows(300, '300 rows');
     expect(await waitUntilStable(world.rowCount)).toBe(300);
 
     const sent = await readTopic(world.kafka, world.admin, world.topic);
@@ -71,7 +71,7 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     expect((await producer.exited).code).toBe(0);
 
     const consumer = spawnDaemon('consumer', world.env);
-    await waitFor(world.rowCount, (count) => count >= 5000, { what: '5000 rows' });
+    await world.waitForRows(5000, '5000 rows');
     expect(await waitUntilStable(world.rowCount)).toBe(5000);
     const distinct = await world.db.query<{ n: string }>('SELECT count(DISTINCT event_id) AS n FROM useractions');
     expect(Number(distinct.rows[0]?.n)).toBe(5000);

@@ -3,6 +3,8 @@
  * in PGPASSWORD, where characters that would break a URL (/ ? # % @ :) are safe. A server of the test's
  * own that checks passwords (scram-sha-256), unlike the trusting local one.
  */
+
+import { LOG_EVENT } from '@user-actions/shared';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
@@ -38,7 +40,7 @@ const env = (password: string) => ({
 
 it('DATABASE_URL without a password and PGPASSWORD holding / ? # % @ : : the consumer signs in', async () => {
   const consumer = spawnDaemon('consumer', env(PASSWORD));
-  await consumer.waitForLog((line) => line.msg === 'table ready');
+  await consumer.waitForLog((line) => line.event === LOG_EVENT.tableReady);
   expect((await consumer.stop()).code).toBe(0);
 });
 

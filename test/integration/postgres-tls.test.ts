@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createPostgresServer, type PostgresServer } from '../support/postgres-server.js';
-import { waitFor } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 const PORT = 25532;
@@ -38,7 +37,7 @@ describe('PostgreSQL over TLS', () => {
     const producer = spawnDaemon('producer', { ...env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '200' });
     expect((await producer.exited).code).toBe(0);
     const consumer = spawnDaemon('consumer', env);
-    await waitFor(world.rowCount, (count) => count >= 200, { what: '200 rows' });
+    await world.waitForRows(200, '200 rows');
     const encrypted = await world.db.query<{ ssl: boolean }>(
       `SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'user-actions-consumer'`,
     );

@@ -1,7 +1,8 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
-import { waitFor, waitUntilStable } from '../support/wait.js';
+import { waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 it('a consumer started while PostgreSQL is unreachable loads everything once it is reachable', async () => {
@@ -17,12 +18,12 @@ it('a consumer started while PostgreSQL is unreachable loads everything once it 
   const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: throughProxy.toString() });
   const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '2', PRODUCER_COUNT: '200' });
   expect((await producer.exited).code).toBe(0);
-  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL');
-  await consumer.waitForLog((line) => line.msg === 'waiting for PostgreSQL' && Number(line.attempt) >= 3);
-  expect(consumer.logs.some((line) => line.msg === 'table ready')).toBe(false);
+  await consumer.waitForLog((line) => line.event === LOG_EVENT.waitingForPostgres);
+  await consumer.waitForLog((line) => line.event === LOG_EVENT.waitingForPostgres && Number(line.attempt) >= 3);
+  expect(consumer.logs.some((line) => line.event === LOG_EVENT.tableReady)).toBe(false);
 
   await proxy.open();
-  await waitFor(world.rowCount, (count) => count >= 200, { what: '200 rows once PostgreSQL is reachable' });
+  await world.waitForRows(200, '200 rows once PostgreSQL is reachable');
   expect(await waitUntilStable(world.rowCount)).toBe(200);
   expect((await consumer.stop()).code).toBe(0);
   // The wait is logged with where it waits, but without the password.
@@ -41,10 +42,10 @@ it('a PostgreSQL outage mid-run delays the batch instead of losing or committing
   throughProxy.port = String(proxy.port);
 
   const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: throughProxy.toString() });
-  await consumer.waitForLog((line) => line.msg === 'consuming');
+  await consumer.waitForLog((line) => line.event === LOG_EVENT.consuming);
   const first = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
   expect((await first.exited).code).toBe(0);
-  await waitFor(world.rowCount, (count) => count >= 100, { what: 'the first 100 rows' });
+  await world.waitForRows(100, 'the first 100 rows');
 
   await proxy.close();
   const second = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
@@ -52,7 +53,7 @@ it('a PostgreSQL outage mid-run delays the batch instead of losing or committing
   await consumer.waitForLog((line) => line.msg.startsWith('PostgreSQL unavailable'));
   await proxy.open();
 
-  await waitFor(world.rowCount, (count) => count >= 200, { what: 'all 200 rows after the outage' });
+  await world.waitForRows(200, 'all 200 rows after the outage');
   expect(await waitUntilStable(world.rowCount)).toBe(200);
   expect((await consumer.stop()).code).toBe(0);
 });

@@ -1,3 +1,4 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
 import { prometheusBinary, startPrometheus } from '../support/prometheus.js';
@@ -9,7 +10,7 @@ const binary = prometheusBinary();
 const runs = binary !== undefined || process.env.CI === 'true';
 
 async function opsPortOf(daemon: Daemon): Promise<number> {
-  return Number((await daemon.waitForLog((entry) => entry.msg === 'serving metrics and health probes')).port);
+  return Number((await daemon.waitForLog((entry) => entry.event === LOG_EVENT.serving)).port);
 }
 
 async function producedAccordingTo(port: number): Promise<number> {

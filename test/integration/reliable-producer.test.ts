@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
+import { createReliableProducer } from '../../shared/src/kafka/reliable-producer.js';
 import { createLogger } from '../../shared/src/logger.js';
-import { createReliableProducer } from '../../shared/src/producer.js';
 import { createTopic, readTopic } from '../support/kafka.js';
 import { createWorld } from '../support/world.js';
 
@@ -8,11 +8,10 @@ describe('the reliable producer', () => {
   it('writes every message of sends made at the same time to the same partition', async () => {
     const world = await createWorld();
     await createTopic(world.admin, world.topic, 1);
-    const producer = createReliableProducer({
-      brokers: inject('kafkaBrokers').split(','),
-      clientId: 'concurrent-sends',
-      logger: createLogger({ name: 'test', level: 'silent' }),
-    });
+    const producer = createReliableProducer(
+      { brokers: inject('kafkaBrokers').split(','), clientId: 'concurrent-sends', kafkaSecurity: { tls: false } },
+      createLogger({ name: 'test', level: 'silent' }),
+    );
     await producer.connect();
     try {
       // As the consumer's batches of several partitions dead-letter at the same time.

@@ -1,3 +1,4 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTopic, produceRaw } from '../support/kafka.js';
@@ -32,7 +33,7 @@ it('stores a seed-format message without EventId once, even when it is delivered
   // Rewind the group to the start of the topic: the same message is delivered a second time.
   await world.admin.resetOffsets({ groupId: world.groupId, topic: world.topic, earliest: true });
   const second = spawnDaemon('consumer', world.env);
-  await second.waitForLog((line) => line.msg === 'loader summary' && line.redelivered === 1);
+  await second.waitForLog((line) => line.event === LOG_EVENT.loaderSummary && line.redelivered === 1);
   expect(await waitUntilStable(world.rowCount)).toBe(1);
   expect((await second.stop()).code).toBe(0);
 });

@@ -1,18 +1,19 @@
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { spawnDaemon, spawnThroughNpm } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
-import { waitFor, waitUntilStable } from '../support/wait.js';
+import { waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 it('SIGTERM to the producer: exit 0, and every event it reported sent is in the topic', async () => {
   const world = await createWorld();
   const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1' });
-  await producer.waitForLog((line) => line.msg === 'producer summary');
+  await producer.waitForLog((line) => line.event === LOG_EVENT.producerSummary);
 
   const exit = await producer.stop('SIGTERM');
   expect(exit.code).toBe(0);
   expect(exit.ms).toBeLessThan(10_000);
-  const reported = await producer.waitForLog((line) => line.msg === 'stopped generating');
+  const reported = await producer.waitForLog((line) => line.event === LOG_EVENT.stoppedGenerating);
   const inTopic = await readTopic(world.kafka, world.admin, world.topic);
   expect(inTopic.length).toBeGreaterThan(0);
   expect(inTopic).toHaveLength(Number(reported.sent));
@@ -23,7 +24,7 @@ it('SIGTERM to the consumer mid-stream: exit 0, nothing committed that is not st
   const total = 4000;
   const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1', PRODUCER_COUNT: String(total) });
   const consumer = spawnDaemon('consumer', world.env);
-  await waitFor(world.rowCount, (count) => count >= 500, { what: 'the consumer to be busy' });
+  await world.waitForRows(500, 'the consumer to be busy');
 
   const exit = await consumer.stop('SIGTERM');
   expect(exit.code).toBe(0);
@@ -42,7 +43,7 @@ it('SIGTERM to the consumer mid-stream: exit 0, nothing committed that is not st
   expect(stored.size).toBeLessThan(total);
 
   const restarted = spawnDaemon('consumer', world.env);
-  await waitFor(world.rowCount, (count) => count >= total, { what: `${total} rows after the restart` });
+  await world.waitForRows(total, `${total} rows after the restart`);
   expect(await waitUntilStable(world.rowCount)).toBe(total);
   const { rows } = await world.db.query<{ distinct: string }>('SELECT count(DISTINCT event_id) AS distinct FROM useractions');
   expect(Number(rows[0]?.distinct)).toBe(total);
@@ -58,7 +59,7 @@ it.each(['producer', 'consumer'] as const)(
     await new Promise((resolve) => setTimeout(resolve, 150));
     const exit = await daemon.stop('SIGTERM');
     expect(exit).toMatchObject({ code: 0, signal: null });
-    expect(daemon.logs.map((line) => line.msg)).toContain('stopped');
+    expect(daemon.logs.map((line) => line.event)).toContain(LOG_EVENT.stopped);
   },
 );
 
@@ -67,10 +68,12 @@ it.each(['consumer', 'producer'] as const)(
   async (script) => {
     const world = await createWorld();
     const daemon = spawnThroughNpm(script, { ...world.env, PRODUCER_INTERVAL_MS: '10' });
-    const started = await daemon.waitForLog((line) => line.msg === (script === 'consumer' ? 'consuming' : 'connected to Kafka'));
+    const started = await daemon.waitForLog(
+      (line) => line.event === (script === 'consumer' ? LOG_EVENT.consuming : LOG_EVENT.connectedToKafka),
+    );
     const exit = await daemon.stop('SIGTERM');
     expect(exit.code).toBe(0);
-    expect(daemon.logs.at(-1)?.msg).toBe('stopped');
+    expect(daemon.logs.at(-1)?.event).toBe(LOG_EVENT.stopped);
     expect(processIsRunning(Number(started.pid))).toBe(false);
   },
 );

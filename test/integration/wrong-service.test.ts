@@ -1,4 +1,6 @@
 /** Addresses that point at the wrong service: a daemon says so at once instead of waiting forever. */
+
+import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
 import { createWorld } from '../support/world.js';
@@ -27,7 +29,7 @@ it("DATABASE_URL at Kafka's port stops the consumer within 15 s with one line sa
 it('a broker that is merely not up yet is waited for, one line per backoff step with the attempt count', async () => {
   const world = await createWorld();
   const daemon = spawnDaemon('producer', { ...world.env, KAFKA_BROKERS: '127.0.0.1:1' });
-  await daemon.waitForLog((line) => line.msg === 'waiting for Kafka' && line.attempt === 2, 40_000);
+  await daemon.waitForLog((line) => line.event === LOG_EVENT.waitingForKafka && line.attempt === 2, 40_000);
   expect((await daemon.stop()).code).toBe(0);
   const warnings = daemon.logs.filter((line) => line.level === 40);
   expect(warnings.map((line) => [line.msg, line.attempt])).toEqual([

@@ -1,6 +1,6 @@
 /** Test-side Kafka helpers: raw messages in (including malformed ones), everything in a topic out. */
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
-import { topicEnds } from '../../shared/src/kafka.js';
+import { topicEnds } from '../../shared/src/kafka/topics.js';
 
 export interface TopicMessage {
   partition: number;

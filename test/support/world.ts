@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
-
 import type { StoredRow } from '../../consumer/src/storing/columns.js';
+import { waitFor } from './wait.js';
 
 export type { StoredRow } from '../../consumer/src/storing/columns.js';
 
@@ -22,6 +22,8 @@ export interface World {
   readonly db: pg.Pool;
   rows(): Promise<StoredRow[]>;
   rowCount(): Promise<number>;
+  /** Resolves once at least `count` rows are stored (`what` names them in a timeout's message). */
+  waitForRows(count: number, what?: string): Promise<number>;
 }
 
 export interface Services {
@@ -73,6 +75,12 @@ export async function createWorld(services?: Services): Promise<World> {
     db,
     rows: async () => (await db.query<StoredRow>('SELECT * FROM useractions ORDER BY id')).rows,
     rowCount: () => countRows(db),
+    waitForRows: (count, what = `${count} rows`) =>
+      waitFor(
+        () => countRows(db),
+        (rows) => rows >= count,
+        { what },
+      ),
   };
 }
 

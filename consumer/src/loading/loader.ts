@@ -10,6 +10,7 @@ import {
   FatalError,
   isAbortError,
   isTransientKafkaError,
+  LOG_EVENT,
   type Logger,
   logRetries,
   type Readiness,
@@ -56,7 +57,7 @@ export async function startLoader(
   signal: AbortSignal,
   { metrics, readiness }: LoaderOps,
 ): Promise<Loader> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: config.clientId, logger, security: config.kafkaSecurity });
+  const kafka = createKafka(config, logger);
   const halt = new AbortController();
   const { promise: failed, reject } = Promise.withResolvers<never>();
   const fail = (error: Error) => {
@@ -66,7 +67,7 @@ export async function startLoader(
   failed.catch(() => undefined); // observed by the daemon; never an unhandled rejection
 
   const admin = kafka.admin();
-  await connectWithRetry(() => admin.connect(), { brokers: config.brokers, logger, signal, security: config.kafkaSecurity });
+  await connectWithRetry(() => admin.connect(), config, logger, signal);
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
     await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1 }, logger);
@@ -74,18 +75,8 @@ export async function startLoader(
     await admin.disconnect();
   }
 
-  const deadLetterProducer = createReliableProducer({
-    brokers: config.brokers,
-    clientId: config.clientId,
-    logger,
-    security: config.kafkaSecurity,
-  });
-  await connectWithRetry(() => deadLetterProducer.connect(), {
-    brokers: config.brokers,
-    logger,
-    signal,
-    security: config.kafkaSecurity,
-  });
+  const deadLetterProducer = createReliableProducer(config, logger);
+  await connectWithRetry(() => deadLetterProducer.connect(), config, logger, signal);
 
   const consumer = kafka.consumer({
     groupId: config.groupId,
@@ -98,7 +89,11 @@ export async function startLoader(
     maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
     maxBytes: MAX_BYTES_PER_FETCH,
   });
-  const summary = startSummaryLog<LoaderCounter>(logger, { intervalMs: config.summaryIntervalMs, message: 'loader summary' });
+  const summary = startSummaryLog<LoaderCounter>(logger, {
+    intervalMs: config.summaryIntervalMs,
+    message: 'loader summary',
+    event: LOG_EVENT.loaderSummary,
+  });
   const running = AbortSignal.any([signal, halt.signal]);
   const decoder = startBatchDecoder();
   metrics.threads.watch('decoder', decoder.utilization);
@@ -141,12 +136,7 @@ export async function startLoader(
       ['log the last summary', async () => summary.stop()],
     ]);
   const startConsuming = async () => {
-    await connectWithRetry(() => consumer.connect(), {
-      brokers: config.brokers,
-      logger,
-      signal: running,
-      security: config.kafkaSecurity,
-    });
+    await connectWithRetry(() => consumer.connect(), config, logger, running);
     await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
       isRetryable: isTransientKafkaError,
       signal: running,
@@ -191,7 +181,10 @@ export async function startLoader(
     await stopParts().catch(() => undefined); // the start's own failure is the one to report
     throw error;
   }
-  logger.info({ topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic }, 'consuming');
+  logger.info(
+    { event: LOG_EVENT.consuming, topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic },
+    'consuming',
+  );
 
   let stopping: Promise<void> | undefined;
   return {

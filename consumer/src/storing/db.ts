@@ -2,7 +2,7 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FatalError, isAbortError, type Logger, logRetries, withRetry } from '@user-actions/shared';
+import { FatalError, isAbortError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
@@ -164,7 +164,7 @@ export async function prepareDatabase(
     const problem = await postgresListenerProblem(databaseUrl);
     if (problem) throw new FatalError(problem);
   };
-  const logRetry = logRetries(logger, 'waiting for PostgreSQL', { database });
+  const logRetry = logRetries(logger, 'waiting for PostgreSQL', { event: LOG_EVENT.waitingForPostgres, database });
   let outcome: MigrationOutcome;
   try {
     await checkServer();
@@ -185,5 +185,5 @@ export async function prepareDatabase(
   }
   if (outcome === 'adopted')
     logger.warn({ database, table: sql.display }, "adopted the original system's table: added event_id, widened id");
-  logger.info({ database, table: sql.display, outcome }, 'table ready');
+  logger.info({ event: LOG_EVENT.tableReady, database, table: sql.display, outcome }, 'table ready');
 }

@@ -3,7 +3,7 @@
  * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
  * permissions).
  */
-import { FatalError } from '@user-actions/shared';
+import { FatalError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
@@ -28,11 +28,8 @@ const FATAL_EXPLANATIONS: Record<string, string> = {
   '28000': 'PostgreSQL rejected the user in DATABASE_URL',
   '3D000': 'the database named in DATABASE_URL does not exist',
   '42501': 'the PostgreSQL user in DATABASE_URL lacks a permission it needs',
-  // Node.js' TLS verdicts on the server's certificate.
-  SELF_SIGNED_CERT_IN_CHAIN: UNTRUSTED_CERTIFICATE,
-  DEPTH_ZERO_SELF_SIGNED_CERT: UNTRUSTED_CERTIFICATE,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: UNTRUSTED_CERTIFICATE,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: UNTRUSTED_CERTIFICATE,
+  // Node.js' verdicts on the server's certificate (the list the listener checks use), two in words of their own.
+  ...Object.fromEntries([...TLS_VERIFICATION_CODES].map((code) => [code, UNTRUSTED_CERTIFICATE])),
   ERR_TLS_CERT_ALTNAME_INVALID: "PostgreSQL's TLS certificate does not name the host in DATABASE_URL",
   CERT_HAS_EXPIRED: "PostgreSQL's TLS certificate has expired",
 };

@@ -5,8 +5,9 @@
  * anything that is not Kafka answers something else. A mismatch is a setting to fix, said in one line,
  * where the clients would retry forever.
  */
-import type { KafkaSecurity } from './kafka-security.js';
-import { type Endpoint, type ProbeOutcome, parseEndpoint, probe, TLS_VERIFICATION_CODES } from './wire-probe.js';
+
+import { type Endpoint, type ProbeOutcome, parseEndpoint, probe, TLS_VERIFICATION_CODES } from '../wire-probe.js';
+import type { KafkaSecurity } from './security.js';
 
 const SASL_HANDSHAKE = { apiKey: 17, version: 1 } as const;
 const CORRELATION_ID = 0x55_41_50; // any number: the answer must repeat it

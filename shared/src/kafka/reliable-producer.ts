@@ -15,10 +15,10 @@
  *   send repeated. A repeated send can write a message twice; the consumer's event ids absorb that.
  */
 import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
-import { isTransientKafkaError, type KafkaMessageOut, platformaticErrorIds } from './kafka.js';
-import type { KafkaSecurity } from './kafka-security.js';
-import type { Logger } from './logger.js';
-import { logRetries, withRetry } from './retry.js';
+import type { Logger } from '../logger.js';
+import { logRetries, withRetry } from '../retry.js';
+import type { KafkaConnection, KafkaMessageOut } from './client.js';
+import { isTransientKafkaError, platformaticErrorIds } from './errors.js';
 
 const PLATFORMATIC_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
@@ -77,24 +77,17 @@ export interface ReliableProducer {
 }
 
 export interface ReliableProducerOptions {
-  brokers: string[];
-  clientId: string;
-  logger: Logger;
-  security?: KafkaSecurity;
   compression?: 'none' | 'gzip';
   onRetry?: (error: Error) => void;
 }
 
 type RawProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
-export function createReliableProducer({
-  brokers,
-  clientId,
-  logger,
-  compression = 'none',
-  onRetry,
-  security = { tls: false },
-}: ReliableProducerOptions): ReliableProducer {
+export function createReliableProducer(
+  { brokers, clientId, kafkaSecurity: security }: KafkaConnection,
+  logger: Logger,
+  { compression = 'none', onRetry }: ReliableProducerOptions = {},
+): ReliableProducer {
   const create = (): RawProducer =>
     new Producer({
       clientId,

@@ -1,7 +1,7 @@
 import { MultipleErrors, NetworkError, ProtocolError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { isTransientKafkaError } from '../src/kafka.js';
-import { needsNewProducerId, partitionFor, writtenPartitions } from '../src/producer.js';
+import { isTransientKafkaError } from '../src/kafka/errors.js';
+import { needsNewProducerId, partitionFor, writtenPartitions } from '../src/kafka/reliable-producer.js';
 
 const responseError = (...ids: string[]) =>
   new MultipleErrors(

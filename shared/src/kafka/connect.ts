@@ -1,0 +1,46 @@
+/** Start-up that waits for the brokers instead of crashing, and stops at once when it can never work. */
+import { FatalError } from '../errors.js';
+import { LOG_EVENT } from '../log-events.js';
+import type { Logger } from '../logger.js';
+import { logRetries, withRetry } from '../retry.js';
+import type { KafkaConnection } from './client.js';
+import { isKafkaClientError, isTransientKafkaError, untrustedCertificate } from './errors.js';
+import { kafkaConfigurationProblem } from './listener.js';
+
+/**
+ * Runs `connect` until the broker answers, logging what it waits for; fatal errors stop at once. Before
+ * the first attempt and each retry it asks the brokers whether they speak what `kafkaSecurity` says (SASL or
+ * not, TLS or not, Kafka at all): a mismatch stops the daemon with one line saying what to set, where the
+ * clients would otherwise retry forever.
+ */
+export async function connectWithRetry(
+  connect: () => Promise<void>,
+  { brokers, kafkaSecurity: security }: Pick<KafkaConnection, 'brokers' | 'kafkaSecurity'>,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const checkListeners = async () => {
+    const problem = await kafkaConfigurationProblem(brokers, security);
+    if (problem) throw new FatalError(problem);
+  };
+  const logRetry = logRetries(logger, 'waiting for Kafka', { event: LOG_EVENT.waitingForKafka, brokers });
+  await checkListeners();
+  try {
+    await withRetry(connect, {
+      isRetryable: isTransientKafkaError,
+      signal,
+      onRetry: async (error, attempt, delayMs) => {
+        await checkListeners();
+        logRetry(error, attempt, delayMs);
+      },
+    });
+  } catch (error) {
+    if (error instanceof Error && !isTransientKafkaError(error) && isKafkaClientError(error)) {
+      const hint = untrustedCertificate(error)
+        ? " (the brokers' TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it)"
+        : '';
+      throw new FatalError(`Kafka refused the connection: ${error.message}${hint}`, { cause: error });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,81 @@
+/** The topic: created with enough partitions to scale out, and its offsets once the broker has them. */
+import type { Admin } from 'kafkajs';
+import { FatalError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { logRetries, withRetry } from '../retry.js';
+import { isTransientKafkaError, kafkaErrorTypes } from './errors.js';
+
+/**
+ * Each partition's first offset kept (`low`) and next to be written (`high`). Right after a topic is
+ * created, or while a partition changes leader, the broker may answer "not the leader" for a moment;
+ * that is waited out rather than thrown.
+ */
+export async function topicEnds(
+  admin: Admin,
+  topic: string,
+  { logger, signal }: { logger?: Logger; signal?: AbortSignal } = {},
+): ReturnType<Admin['fetchTopicOffsets']> {
+  return withRetry(() => admin.fetchTopicOffsets(topic), {
+    isRetryable: isTransientKafkaError,
+    maxElapsedMs: 60_000,
+    signal,
+    onRetry: logger ? logRetries(logger, 'topic offsets not available yet', { topic }) : undefined,
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+}
+
+/**
+ * Creates the topic with the wanted partition count if it does not exist. An existing topic is left as
+ * it is: adding partitions would move users to other partitions and break the per-user order.
+ */
+export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger, maxWaitMs = 60_000): Promise<void> {
+  // Replicas starting together race to create the topic; the losers may ask a broker that has not
+  // heard of it yet. And a cluster whose brokers are still registering (compose's three-node profile)
+  // refuses a replication factor it will soon have. Both pass within moments.
+  const tooFewBrokers = (error: Error) => kafkaErrorTypes(error).includes('INVALID_REPLICATION_FACTOR');
+  try {
+    await withRetry(() => createOrCheckTopic(admin, spec, logger), {
+      isRetryable: (error) => isTransientKafkaError(error) || tooFewBrokers(error),
+      maxElapsedMs: maxWaitMs,
+      onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
+    });
+  } catch (error) {
+    if (error instanceof Error && tooFewBrokers(error)) {
+      throw new FatalError(
+        `cannot create topic ${spec.topic}: fewer brokers are up than the cluster's default.replication.factor, still after ${maxWaitMs / 1000} s; start the missing brokers`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
+  // Asking first: kafkajs logs a warning whenever it is asked to create a topic that exists, which
+  // would put a warning into every start of every daemon.
+  const exists = (await admin.listTopics()).includes(topic);
+  const created =
+    !exists &&
+    (await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    }));
+  if (created) {
+    logger.info({ topic, partitions }, 'created topic');
+    return;
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  const existing = metadata.topics[0]?.partitions.length ?? 0;
+  if (existing < partitions) {
+    logger.warn(
+      { topic, partitions: existing, wanted: partitions },
+      'topic has fewer partitions than KAFKA_TOPIC_PARTITIONS; at most that many consumers will share the load',
+    );
+  } else {
+    logger.info({ topic, partitions: existing }, 'topic exists');
+  }
+}

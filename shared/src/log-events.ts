@@ -1,0 +1,22 @@
+/**
+ * The log lines that operators' tooling and the tests key on, by a stable name in the line's `event`
+ * field: the message text beside it is for people and may change.
+ */
+export const LOG_EVENT = {
+  stopped: 'stopped',
+  fatal: 'fatal',
+  serving: 'serving',
+  waitingForKafka: 'waiting-for-kafka',
+  waitingForPostgres: 'waiting-for-postgres',
+  tableReady: 'table-ready',
+  consuming: 'consuming',
+  connectedToKafka: 'connected-to-kafka',
+  loaderSummary: 'loader-summary',
+  producerSummary: 'producer-summary',
+  stoppedGenerating: 'stopped-generating',
+  /** At debug level: the ids of every batch of events the broker acknowledged (audits, the fault suite). */
+  acknowledged: 'acknowledged',
+  deadLettersReplayed: 'dead-letters-replayed',
+} as const;
+
+export type LogEvent = (typeof LOG_EVENT)[keyof typeof LOG_EVENT];
