@@ -3,7 +3,7 @@
  * committed only after its batch's rows are stored and its dead letters acknowledged, and never for a
  * batch that was abandoned (stopping, reassigned) or that tripped the dead-letter guard.
  */
-import { FatalError } from '@user-actions/shared';
+import { FATAL_CODES, FatalError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter } from '../src/loading/dead-letter.js';
@@ -135,7 +135,8 @@ describe('storing one batch', () => {
   it('does not commit when the dead-letter topic refuses the dead letters', async () => {
     const { ports, observer, commits } = fakes({
       store: async () => ({ inserted: 0, refused: [{ index: 0, reason: 'bad' }] }),
-      deadLetter: async () => Promise.reject(new FatalError('the dead-letter topic refused a message')),
+      deadLetter: async () =>
+        Promise.reject(new FatalError('the dead-letter topic refused a message', { code: FATAL_CODES.deadLetterRefused })),
     });
     const outcome = await storeBatch(batchOf(1), decodedOf(1), ports, observer, new AbortController().signal);
     expect(outcome).toMatchObject({ kind: 'failed', error: { message: 'the dead-letter topic refused a message' } });
@@ -151,7 +152,10 @@ describe('storing one batch', () => {
       guard: { record: (messages, deadLetters) => ({ tripped: true, messages, deadLetters }) },
     });
     const outcome = await storeBatch(batchOf(1), decodedOf(1), ports, observer, new AbortController().signal);
-    expect(outcome).toMatchObject({ kind: 'failed', error: { message: expect.stringContaining('DLQ_MAX_RATIO') } });
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      error: { code: FATAL_CODES.deadLetterGuard, message: expect.stringContaining('DLQ_MAX_RATIO') },
+    });
     expect(calls).toEqual(['store']);
   });
 
@@ -199,7 +203,10 @@ describe('storing one batch', () => {
 
   it('fails, uncommitted, when the rows cannot be stored', async () => {
     const { ports, observer, commits } = fakes({
-      store: async () => Promise.reject(new FatalError('PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS')),
+      store: async () =>
+        Promise.reject(
+          new FatalError('PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS', { code: FATAL_CODES.outage }),
+        ),
     });
     const outcome = await storeBatch(batchOf(2), decodedOf(2), ports, observer, new AbortController().signal);
     expect(outcome).toMatchObject({ kind: 'failed', error: { name: 'FatalError' } });

@@ -4,7 +4,7 @@
  */
 import { ConfigError, type Env } from './config.js';
 import { takeEarlySignals } from './early-signals.js';
-import { FatalError, isAbortError, toError } from './errors.js';
+import { FATAL_CODES, FatalError, isAbortError, toError } from './errors.js';
 import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 import { logProcessWarnings } from './process-warnings.js';
@@ -76,8 +76,11 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger,
         process.exit(EXIT_CODES.ok);
       }
       if (error instanceof FatalError)
-        logger.fatal({ event: LOG_EVENT.fatal, reason: error.cause ? toError(error.cause).message : undefined }, error.message);
-      else logger.fatal({ event: LOG_EVENT.fatal, err: error }, 'stopped by an unexpected error');
+        logger.fatal(
+          { event: LOG_EVENT.fatal, code: error.code, reason: error.cause ? toError(error.cause).message : undefined },
+          error.message,
+        );
+      else logger.fatal({ event: LOG_EVENT.fatal, code: FATAL_CODES.unexpected, err: error }, 'stopped by an unexpected error');
       process.exit(EXIT_CODES.failed);
     },
   );

@@ -14,7 +14,7 @@ export {
 export { countBy } from './count-by.js';
 export { runDaemon, runShutdownSteps } from './daemon.js';
 export { type DaemonConfig, daemonSettings, parseDaemonSettings, startDaemonProcess } from './daemon-start.js';
-export { FatalError, isAbortError, toError } from './errors.js';
+export { FATAL_CODES, type FatalCode, FatalError, isAbortError, toError } from './errors.js';
 export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka/client.js';
 export { connectWithRetry } from './kafka/connect.js';
 export { isTransientKafkaError } from './kafka/errors.js';

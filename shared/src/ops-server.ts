@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { FatalError } from './errors.js';
+import { FATAL_CODES, FatalError } from './errors.js';
 import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 
@@ -57,7 +57,9 @@ export async function startOpsServer(options: {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new FatalError(`METRICS_PORT ${options.port} is already in use; choose another port (0 picks a free one)`)
+          ? new FatalError(`METRICS_PORT ${options.port} is already in use; choose another port (0 picks a free one)`, {
+              code: FATAL_CODES.portInUse,
+            })
           : error,
       ),
     );

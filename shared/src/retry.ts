@@ -3,7 +3,7 @@
  * shutdown never sits out a retry delay.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { FatalError, toError } from './errors.js';
+import { FATAL_CODES, FatalError, toError } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface BackoffOptions {
@@ -72,6 +72,7 @@ export async function withRetry<T>(operation: (attempt: number) => Promise<T>, o
         if (options.outage === undefined) throw error;
         const { what, setting } = options.outage;
         throw new OutageError(`${what} stayed unreachable for longer than ${setting} (${options.maxElapsedMs} ms)`, {
+          code: FATAL_CODES.outage,
           cause: error,
         });
       }

@@ -54,6 +54,7 @@ describe('withRetry', () => {
     const outage = { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' };
     const giving = withRetry(() => Promise.reject(transient()), { ...fast, isRetryable: () => true, maxElapsedMs: 30, outage });
     await expect(giving).rejects.toBeInstanceOf(OutageError);
+    await expect(giving).rejects.toMatchObject({ code: 'outage' });
     await expect(giving).rejects.toThrow('PostgreSQL stayed unreachable for longer than MAX_OUTAGE_MS (30 ms)');
   });
 });

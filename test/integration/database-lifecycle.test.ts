@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOG_EVENT } from '@user-actions/shared';
+import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
@@ -100,7 +100,10 @@ describe('the consumer and its database', () => {
 
     const early = spawnDaemon('consumer', env);
     expect((await early.exited).code).toBe(1);
-    expect(early.logs.find((line) => line.level === 60)?.msg).toContain('AUTO_MIGRATE=false, but the table useractions');
+    expect(early.logs.find((line) => line.level === 60)).toMatchObject({
+      code: FATAL_CODES.postgresTable,
+      msg: expect.stringContaining('AUTO_MIGRATE=false, but the table useractions'),
+    });
 
     // What the README tells an administrator to run.
     await world.db.query(sqlFor(DEFAULT_TABLE).createTable);
@@ -123,7 +126,10 @@ describe('the consumer and its database', () => {
     const consumer = spawnDaemon('consumer', { ...world.env, DATABASE_URL: unreachable.toString(), MAX_OUTAGE_MS: '2000' });
     const exit = await consumer.exited;
     expect(exit.code).toBe(1);
-    expect(consumer.logs.find((line) => line.level === 60)?.msg).toContain('MAX_OUTAGE_MS');
+    expect(consumer.logs.find((line) => line.level === 60)).toMatchObject({
+      code: FATAL_CODES.outage,
+      msg: expect.stringContaining('MAX_OUTAGE_MS'),
+    });
   });
 
   it('stops with a clear message when the database does not exist, instead of retrying forever', async () => {
@@ -133,6 +139,7 @@ describe('the consumer and its database', () => {
     expect(exit.code).toBe(1);
     const fatal = consumer.logs.find((line) => line.level === 60);
     expect(fatal?.msg).toContain('the database named in DATABASE_URL does not exist');
+    expect(fatal?.code).toBe(FATAL_CODES.postgresRefused);
     expect(consumer.logs.filter((line) => line.event === LOG_EVENT.waitingForPostgres)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { LOG_EVENT } from '@user-actions/shared';
+import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
 import { onOnePartition, userAction } from '../support/events.js';
@@ -86,6 +86,7 @@ describe('dead letters', () => {
     expect(exit.code).toBe(1);
     const fatal = consumer.logs.find((line) => line.level === 60);
     expect(fatal?.msg).toContain('DLQ_MAX_RATIO');
+    expect(fatal?.code).toBe(FATAL_CODES.deadLetterGuard);
     const committed = await committedOffsets(world.admin, world.groupId, world.topic);
     expect([...committed.values()].every((offset) => offset < 300n)).toBe(true);
   });

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FATAL_CODES } from '@user-actions/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
 import { produceAndStore } from '../support/pipeline.js';
@@ -63,6 +64,7 @@ describe('Kafka with SASL authentication', () => {
       const fatal = daemon.logs.filter((line) => line.level >= 50);
       expect(fatal).toHaveLength(1);
       expect(fatal[0]?.msg).toMatch(/^Kafka refused the connection: .*authentication failed/i);
+      expect(fatal[0]?.code).toBe(FATAL_CODES.kafkaRefused);
       expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m); // no stack trace
       expect(JSON.stringify(daemon.logs)).not.toContain('wrong password');
     },

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FATAL_CODES } from '@user-actions/shared';
 import { expect, onTestFinished } from 'vitest';
 import { DAEMON_NODE_FLAGS } from '../../scripts/daemon-flags.mjs';
 import { waitFor } from './wait.js';
@@ -129,8 +130,9 @@ export async function expectStopsOnMisconfiguration(daemon: Daemon, message: Reg
   const exit = await Promise.race([daemon.exited, sleep(15_000, undefined, { ref: false })]);
   expect(exit, 'the daemon was still running after 15 s').toBeDefined();
   expect(exit?.code).toBe(1);
-  const errors = daemon.logs.filter((line) => line.level >= 50).map((line) => line.msg);
-  expect(errors).toEqual([expect.stringMatching(message)]);
+  const errors = daemon.logs.filter((line) => line.level >= 50);
+  expect(errors.map((line) => line.msg)).toEqual([expect.stringMatching(message)]);
+  expect(errors[0]?.code).toBe(FATAL_CODES.misconfigured);
   expect(daemon.logs.filter((line) => line.level === 40)).toEqual([]);
   expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m);
 }

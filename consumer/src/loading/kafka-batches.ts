@@ -4,7 +4,7 @@
  * committed. kafkajs then fetches the next batch while this one is stored: Kafka and PostgreSQL work in
  * parallel, one batch ahead per partition and no more.
  */
-import { FatalError, toError } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, toError } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import type { BatchDecoder } from '../decoding/decoding-thread.js';
 import { copyRowsFrom } from '../storing/copy-text.js';
@@ -37,7 +37,8 @@ export function createKafkaBatches({ decoder, ports, observer, signal, onFatal }
       try {
         decoded = await decode(batch, decoder, observer);
       } catch (caught) {
-        onFatal(new FatalError(toError(caught).message, { cause: caught }));
+        // The decoding thread failed: a defect, not the data (a message it cannot decode is a dead letter).
+        onFatal(new FatalError(toError(caught).message, { code: FATAL_CODES.unexpected, cause: caught }));
         return;
       }
       // Left uncommitted: whoever consumes the partition next decodes the batch again.

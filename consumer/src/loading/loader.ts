@@ -7,6 +7,7 @@ import {
   createKafka,
   createReliableProducer,
   ensureTopic,
+  FATAL_CODES,
   FatalError,
   isAbortError,
   isTransientKafkaError,
@@ -118,7 +119,10 @@ export async function startLoader(
         } catch (caught) {
           const error = toError(caught);
           if (isAbortError(error)) throw error;
-          throw new FatalError(`the dead-letter topic refused a message: ${error.message}`, { cause: error });
+          throw new FatalError(`the dead-letter topic refused a message: ${error.message}`, {
+            code: FATAL_CODES.deadLetterRefused,
+            cause: error,
+          });
         }
       },
       commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
@@ -166,7 +170,7 @@ export async function startLoader(
     }
     if (halt.signal.aborted) return;
     if (!isTransientKafkaError(error)) {
-      fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { cause: error }));
+      fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { code: FATAL_CODES.kafkaRefused, cause: error }));
       return;
     }
     logger.warn({ reason: error.message }, 'the Kafka consumer stopped; starting it again');

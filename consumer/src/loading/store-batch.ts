@@ -4,7 +4,7 @@
  * batch, and the unique event id turns the redelivery into a no-op. This module knows neither Kafka
  * nor PostgreSQL: it talks to them through the ports below, so each rule has a unit test of its own.
  */
-import { FatalError, isAbortError, toError } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, isAbortError, toError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import type { CopyRows } from '../storing/copy-text.js';
 import type { StoreResult } from '../storing/isolate-bad-rows.js';
@@ -86,7 +86,9 @@ export async function storeBatch(
   } catch (caught) {
     const error = toError(caught);
     if (isAbortError(error)) return { kind: 'abandoned', why: 'stopping' };
-    return { kind: 'failed', error: error instanceof FatalError ? error : new FatalError(error.message, { cause: error }) };
+    const fatal =
+      error instanceof FatalError ? error : new FatalError(error.message, { code: FATAL_CODES.unexpected, cause: error });
+    return { kind: 'failed', error: fatal };
   }
 
   if (batch.isStale()) return { kind: 'abandoned', why: 'partition reassigned' };
@@ -110,6 +112,7 @@ function guardTripped(verdict: GuardVerdict): FatalError {
   return new FatalError(
     `${verdict.deadLetters} of the last ${verdict.messages} messages could not be stored, more than DLQ_MAX_RATIO allows; ` +
       'check KAFKA_TOPIC and the producers. The batch that tripped this was not committed.',
+    { code: FATAL_CODES.deadLetterGuard },
   );
 }
 

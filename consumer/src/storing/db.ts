@@ -2,7 +2,7 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FatalError, isAbortError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, isAbortError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
@@ -86,6 +86,7 @@ export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOu
     throw new FatalError(
       `AUTO_MIGRATE=false, but the table ${sql.display} ${columns.size === 0 ? missing : `has no ${missing} column`}; ` +
         'run the consumer once with AUTO_MIGRATE=true as the table owner, or create it as the README shows',
+      { code: FATAL_CODES.postgresTable },
     );
   }
   return 'checked';
@@ -162,7 +163,7 @@ export async function prepareDatabase(
   // Something other than PostgreSQL at that address (a Kafka port, say) would otherwise be waited for.
   const checkServer = async () => {
     const problem = await postgresListenerProblem(databaseUrl);
-    if (problem) throw new FatalError(problem);
+    if (problem) throw new FatalError(problem, { code: FATAL_CODES.misconfigured });
   };
   const logRetry = logRetries(logger, 'waiting for PostgreSQL', { event: LOG_EVENT.waitingForPostgres, database });
   let outcome: MigrationOutcome;

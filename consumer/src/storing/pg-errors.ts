@@ -3,7 +3,7 @@
  * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
  * permissions).
  */
-import { FatalError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
@@ -53,7 +53,10 @@ export function isTransientPgError(error: Error): boolean {
 export function toFatalPgError(error: Error): FatalError {
   const code = codeOf(error);
   const explanation = (code && FATAL_EXPLANATIONS[code]) ?? 'PostgreSQL refused the request';
-  return new FatalError(`${explanation} (${code ?? 'no SQLSTATE'}: ${error.message})`, { cause: error });
+  return new FatalError(`${explanation} (${code ?? 'no SQLSTATE'}: ${error.message})`, {
+    code: code !== undefined && TLS_VERIFICATION_CODES.has(code) ? FATAL_CODES.misconfigured : FATAL_CODES.postgresRefused,
+    cause: error,
+  });
 }
 
 // Data exceptions (22: a timestamp out of range, say), integrity violations (23) and program limits

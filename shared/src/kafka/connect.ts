@@ -1,5 +1,5 @@
 /** Start-up that waits for the brokers instead of crashing, and stops at once when it can never work. */
-import { FatalError } from '../errors.js';
+import { FATAL_CODES, FatalError } from '../errors.js';
 import { LOG_EVENT } from '../log-events.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
@@ -21,7 +21,7 @@ export async function connectWithRetry(
 ): Promise<void> {
   const checkListeners = async () => {
     const problem = await kafkaConfigurationProblem(brokers, security);
-    if (problem) throw new FatalError(problem);
+    if (problem) throw new FatalError(problem, { code: FATAL_CODES.misconfigured });
   };
   const logRetry = logRetries(logger, 'waiting for Kafka', { event: LOG_EVENT.waitingForKafka, brokers });
   await checkListeners();
@@ -39,7 +39,10 @@ export async function connectWithRetry(
       const hint = untrustedCertificate(error)
         ? " (the brokers' TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it)"
         : '';
-      throw new FatalError(`Kafka refused the connection: ${error.message}${hint}`, { cause: error });
+      throw new FatalError(`Kafka refused the connection: ${error.message}${hint}`, {
+        code: hint ? FATAL_CODES.misconfigured : FATAL_CODES.kafkaRefused,
+        cause: error,
+      });
     }
     throw error;
   }

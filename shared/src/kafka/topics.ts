@@ -1,6 +1,6 @@
 /** The topic: created with enough partitions to scale out, and its offsets once the broker has them. */
 import type { Admin } from 'kafkajs';
-import { FatalError } from '../errors.js';
+import { FATAL_CODES, FatalError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
 import { isTransientKafkaError, kafkaErrorTypes } from './errors.js';
@@ -47,7 +47,7 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger,
     if (error instanceof Error && tooFewBrokers(error)) {
       throw new FatalError(
         `cannot create topic ${spec.topic}: fewer brokers are up than the cluster's default.replication.factor, still after ${maxWaitMs / 1000} s; start the missing brokers`,
-        { cause: error },
+        { code: FATAL_CODES.kafkaTopic, cause: error },
       );
     }
     throw error;
