@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FATAL_CODES } from '@user-actions/shared';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
+import { kafkaScript } from '../support/local-kafka.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
@@ -12,21 +12,18 @@ import { createWorld } from '../support/world.js';
 const PLAINTEXT_PORT = 22092;
 const SASL_PORT = 22094;
 const USER = { name: 'loader', password: 'correct horse battery staple' };
-const repo = new URL('../../', import.meta.url).pathname;
 const stateDir = mkdtempSync(join(tmpdir(), 'kafka-sasl-'));
-const brokerEnv = {
-  ...process.env,
+const brokerSettings = {
   KAFKA_PORT: String(PLAINTEXT_PORT),
   KAFKA_SASL_PORT: String(SASL_PORT),
   KAFKA_SASL_USERS: `${USER.name}:${USER.password}`,
   KAFKA_STATE_DIR: stateDir,
 };
-const kafkaScript = (command: 'start' | 'stop') =>
-  execFileSync('bash', [`${repo}scripts/kafka.sh`, command], { env: brokerEnv, stdio: 'ignore' });
+const broker = (command: 'start' | 'stop') => kafkaScript(command, brokerSettings);
 
-beforeAll(() => kafkaScript('start'));
+beforeAll(() => broker('start'));
 afterAll(() => {
-  kafkaScript('stop');
+  broker('stop');
   rmSync(stateDir, { recursive: true, force: true });
 });
 

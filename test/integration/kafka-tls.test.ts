@@ -1,38 +1,33 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';
 import { expectStopsOnMisconfiguration, spawnDaemon } from '../support/daemon.js';
+import { kafkaScript } from '../support/local-kafka.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { createWorld } from '../support/world.js';
 
 // A broker of its own with a TLS listener, whose certificate comes from a CA made for the test.
 const PLAINTEXT_PORT = 22192;
 const TLS_PORT = 22195;
-const repo = new URL('../../', import.meta.url).pathname;
 const stateDir = mkdtempSync(join(tmpdir(), 'kafka-tls-'));
 let certificates: TestCertificates;
 
-const kafkaScript = (command: 'start' | 'stop') =>
-  execFileSync('bash', [`${repo}scripts/kafka.sh`, command], {
-    env: {
-      ...process.env,
-      KAFKA_PORT: String(PLAINTEXT_PORT),
-      KAFKA_SSL_PORT: String(TLS_PORT),
-      KAFKA_SSL_KEYSTORE: certificates.serverPemFile,
-      KAFKA_STATE_DIR: stateDir,
-    },
-    stdio: 'ignore',
+const broker = (command: 'start' | 'stop') =>
+  kafkaScript(command, {
+    KAFKA_PORT: String(PLAINTEXT_PORT),
+    KAFKA_SSL_PORT: String(TLS_PORT),
+    KAFKA_SSL_KEYSTORE: certificates.serverPemFile,
+    KAFKA_STATE_DIR: stateDir,
   });
 
 beforeAll(() => {
   certificates = makeCertificates();
-  kafkaScript('start');
+  broker('start');
 });
 afterAll(() => {
-  kafkaScript('stop');
+  broker('stop');
   rmSync(stateDir, { recursive: true, force: true });
   certificates.remove();
 });

@@ -1,14 +1,9 @@
 import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
-import { type Daemon, spawnDaemon } from '../support/daemon.js';
+import { opsPortOf, spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
-
-async function opsPortOf(daemon: Daemon): Promise<number> {
-  const line = await daemon.waitForLog((entry) => entry.event === LOG_EVENT.serving);
-  return Number(line.port);
-}
 
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);

@@ -1,6 +1,5 @@
-import { LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { type Daemon, spawnDaemon } from '../support/daemon.js';
+import { opsPortOf, spawnDaemon } from '../support/daemon.js';
 import { prometheusBinary, startPrometheus } from '../support/prometheus.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
@@ -8,10 +7,6 @@ import { createWorld } from '../support/world.js';
 const binary = prometheusBinary();
 // CI installs Prometheus; elsewhere the test says why it did not run.
 const runs = binary !== undefined || process.env.CI === 'true';
-
-async function opsPortOf(daemon: Daemon): Promise<number> {
-  return Number((await daemon.waitForLog((entry) => entry.event === LOG_EVENT.serving)).port);
-}
 
 async function producedAccordingTo(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

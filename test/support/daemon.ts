@@ -3,7 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FATAL_CODES } from '@user-actions/shared';
+import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { expect, onTestFinished } from 'vitest';
 import { DAEMON_NODE_FLAGS } from '../../scripts/daemon-flags.mjs';
 import { waitFor } from './wait.js';
@@ -120,6 +120,11 @@ function collectLines(child: ChildProcess, logs: LogLine[], text: string[]): voi
     'data',
     split((line) => text.push(line)),
   );
+}
+
+/** The port a daemon serves /metrics, /healthz and /readyz on (the tests give it 0: a free one). */
+export async function opsPortOf(daemon: Daemon): Promise<number> {
+  return Number((await daemon.waitForLog((line) => line.event === LOG_EVENT.serving)).port);
 }
 
 /**

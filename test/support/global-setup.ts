@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { assertBrokerVersion, kafkaVersion } from '../../scripts/kafka-version.mjs';
+import { kafkaScript } from './local-kafka.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -64,12 +65,11 @@ async function findKafka(teardowns: Teardown[]): Promise<string> {
 
 function startLocalKafka(teardowns: Teardown[]): string {
   const stateDir = mkdtempSync(join(tmpdir(), 'user-actions-test-kafka-'));
-  const env = { ...process.env, KAFKA_PORT: TEST_KAFKA_PORT, KAFKA_STATE_DIR: stateDir };
-  const script = join(repo, 'scripts/kafka.sh');
-  execFileSync('bash', [script, 'start'], { env, stdio: 'inherit' });
+  const settings = { KAFKA_PORT: TEST_KAFKA_PORT, KAFKA_STATE_DIR: stateDir };
+  kafkaScript('start', settings, { stdio: 'inherit' });
   assertBrokerVersion(stateDir);
   teardowns.push(() => {
-    execFileSync('bash', [script, 'stop'], { env, stdio: 'inherit' });
+    kafkaScript('stop', settings, { stdio: 'inherit' });
     rmSync(stateDir, { recursive: true, force: true });
   });
   return `127.0.0.1:${TEST_KAFKA_PORT}`;

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { onTestFinished } from 'vitest';
+import { freePort } from './ports.js';
 
 export interface TcpProxy {
   readonly port: number;
@@ -41,12 +42,4 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
   };
   onTestFinished(() => proxy.close());
   return proxy;
-}
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
