@@ -17,7 +17,7 @@ describe('storing a batch while isolating rows PostgreSQL refuses', () => {
   it('stores a clean batch in one statement', async () => {
     const statements: number[][] = [];
     const result = await storeIsolatingBadRows([1, 2, 3, 4], insertRefusingNegatives(statements));
-    expect(result).toEqual({ inserted: 4, refused: [] });
+    expect(result).toEqual({ inserted: 4, deadLetters: [] });
     expect(statements).toHaveLength(1);
   });
 
@@ -26,7 +26,7 @@ describe('storing a batch while isolating rows PostgreSQL refuses', () => {
     const rows = [1, 2, -3, 4, 5, 6, -7, 8];
     const result = await storeIsolatingBadRows(rows, insertRefusingNegatives(statements));
     expect(result.inserted).toBe(6);
-    expect(result.refused).toEqual([
+    expect(result.deadLetters).toEqual([
       { index: 2, reason: 'PostgreSQL: value -3 out of range' },
       { index: 6, reason: 'PostgreSQL: value -7 out of range' },
     ]);

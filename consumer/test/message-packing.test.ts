@@ -49,9 +49,9 @@ describe('decoding a batch in one piece', () => {
     expect([...decoded.sources]).toEqual([0, 3]);
     expect([...decoded.eventTimes]).toEqual([Date.parse('2026-11-26T07:00:00.250Z'), Date.parse('2026-11-26T07:00:00.250Z')]);
     expect(decoded.actions).toEqual([['Search', 2]]);
-    expect(decoded.rejects.map(({ index }) => index)).toEqual([1, 2]);
-    expect(decoded.rejects[0]?.reason).toMatch(/^not valid JSON/);
-    expect(decoded.rejects[1]?.reason).toBe('empty message');
+    expect(decoded.deadLetters.map(({ index }) => index)).toEqual([1, 2]);
+    expect(decoded.deadLetters[0]?.reason).toMatch(/^not valid JSON/);
+    expect(decoded.deadLetters[1]?.reason).toBe('empty message');
   });
 
   it('gives a replayed dead letter without EventId the id of where it first was, from its headers', () => {

@@ -61,7 +61,7 @@ function fakes(overrides: Partial<BatchPorts> = {}) {
   const ports: BatchPorts = {
     async store(rows) {
       calls.push('store');
-      return { inserted: rows.length, refused: [] };
+      return { inserted: rows.length, deadLetters: [] };
     },
     async deadLetter(deadLetters) {
       calls.push('dead-letter');
@@ -96,19 +96,19 @@ describe('storing one batch', () => {
     const storing = storeBatch(batchOf(5), decodedOf(5), ports, observer, new AbortController().signal);
     await new Promise((done) => setTimeout(done, 20));
     expect(commits).toEqual([]);
-    resolve({ inserted: 5, refused: [] });
+    resolve({ inserted: 5, deadLetters: [] });
     await expect(storing).resolves.toEqual({ kind: 'committed' });
     expect(calls).toEqual(['store', 'commit']);
     expect(commits).toEqual(['105']);
   });
 
   it('counts the rows already stored as redelivered', async () => {
-    const { ports, observer, observed } = fakes({ store: async () => ({ inserted: 3, refused: [] }) });
+    const { ports, observer, observed } = fakes({ store: async () => ({ inserted: 3, deadLetters: [] }) });
     await storeBatch(batchOf(5), decodedOf(5), ports, observer, new AbortController().signal);
     expect(observed.stored).toEqual([{ inserted: 3, redelivered: 2 }]);
   });
 
-  it('dead-letters undecodable messages and refused rows before committing', async () => {
+  it('dead-letters undecodable messages and rows PostgreSQL refused before committing', async () => {
     const batch = batchOf(4);
     const undecodable: DeadLetter = {
       topic: 'user-actions',
@@ -120,7 +120,7 @@ describe('storing one batch', () => {
     const { ports, observer, calls, sent } = fakes({
       store: async () => {
         calls.push('store');
-        return { inserted: 2, refused: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
+        return { inserted: 2, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
       },
     });
     const outcome = await storeBatch(batch, decodedOf(3, [undecodable]), ports, observer, new AbortController().signal);
@@ -134,7 +134,7 @@ describe('storing one batch', () => {
 
   it('does not commit when the dead-letter topic refuses the dead letters', async () => {
     const { ports, observer, commits } = fakes({
-      store: async () => ({ inserted: 0, refused: [{ index: 0, reason: 'bad' }] }),
+      store: async () => ({ inserted: 0, deadLetters: [{ index: 0, reason: 'bad' }] }),
       deadLetter: async () =>
         Promise.reject(new FatalError('the dead-letter topic refused a message', { code: FATAL_CODES.deadLetterRefused })),
     });
@@ -147,7 +147,7 @@ describe('storing one batch', () => {
     const { ports, observer, calls } = fakes({
       store: async () => {
         calls.push('store');
-        return { inserted: 0, refused: [{ index: 0, reason: 'bad' }] };
+        return { inserted: 0, deadLetters: [{ index: 0, reason: 'bad' }] };
       },
       guard: { record: (messages, deadLetters) => ({ tripped: true, messages, deadLetters }) },
     });
@@ -164,7 +164,7 @@ describe('storing one batch', () => {
     const { ports, observer, commits } = fakes({
       store: async (rows) => {
         stale = true;
-        return { inserted: rows.length, refused: [] };
+        return { inserted: rows.length, deadLetters: [] };
       },
     });
     const outcome = await storeBatch(

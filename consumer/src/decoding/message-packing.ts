@@ -36,8 +36,8 @@ export interface DecodedRows {
   eventTimes: Float64Array<ArrayBuffer>;
   /** How many valid events of each action. */
   actions: [string, number][];
-  /** The messages that are not valid events, and why. */
-  rejects: { index: number; reason: string }[];
+  /** The messages that are not valid events, and why: they become dead letters (stage `decode`). */
+  deadLetters: { index: number; reason: string }[];
 }
 
 // A row of COPY text is about the size of the message plus its leading columns again.
@@ -81,14 +81,14 @@ export function decodeMessages({ topic, partition, values, ends, offsets, header
   const writer = new CopyRowsWriter(bytes.length * ROW_BYTES_PER_MESSAGE_BYTE);
   const sources: number[] = [];
   const eventTimes: number[] = [];
-  const rejects: DecodedRows['rejects'] = [];
+  const deadLetters: DecodedRows['deadLetters'] = [];
   const actions = new Map<string, number>();
   for (let index = 0; index < ends.length; index++) {
     const value = bytes.toString('utf8', index === 0 ? 0 : ends[index - 1], ends[index]);
     const offset = offsets[index] as string;
     const result = decodeMessage({ topic, partition, offset, value, headers: headersOf.get(index) });
     if (!result.ok) {
-      rejects.push({ index, reason: result.reason });
+      deadLetters.push({ index, reason: result.reason });
       continue;
     }
     const { row } = result;
@@ -102,6 +102,6 @@ export function decodeMessages({ topic, partition, values, ends, offsets, header
     sources: Uint32Array.from(sources),
     eventTimes: Float64Array.from(eventTimes),
     actions: [...actions],
-    rejects,
+    deadLetters,
   };
 }

@@ -66,9 +66,9 @@ export function createKafkaBatches({ decoder, ports, observer, signal, onFatal }
 
 async function decode(batch: EachBatchPayload['batch'], decoder: BatchDecoder, observer: LoaderObserver): Promise<DecodedBatch> {
   const { topic, partition, messages } = batch;
-  const { rows, sources, eventTimes, actions, rejects } = await decoder.decode(topic, partition, messages);
+  const { rows, sources, eventTimes, actions, deadLetters: notEvents } = await decoder.decode(topic, partition, messages);
   observer.decoded(messages.length, actions);
-  const deadLetters = rejects.map(({ index, reason }) => ({
+  const deadLetters = notEvents.map(({ index, reason }) => ({
     topic,
     partition,
     message: messages[index] as KafkaMessage,

@@ -71,12 +71,11 @@ export async function storeBatch(
 ): Promise<BatchOutcome> {
   if (signal.aborted) return { kind: 'abandoned', why: 'stopping' };
   try {
-    const { inserted, refused } = await whileHeartbeating(batch, () => ports.store(decoded.rows, batch.partition, signal));
-    observer.stored(batch, inserted, decoded.rows.length - inserted - refused.length);
-    const deadLetters = [
-      ...decoded.deadLetters,
-      ...refused.map(({ index, reason }) => refusedRow(batch, decoded, index, reason)),
-    ];
+    const { inserted, deadLetters: badRows } = await whileHeartbeating(batch, () =>
+      ports.store(decoded.rows, batch.partition, signal),
+    );
+    observer.stored(batch, inserted, decoded.rows.length - inserted - badRows.length);
+    const deadLetters = [...decoded.deadLetters, ...badRows.map(({ index, reason }) => badRow(batch, decoded, index, reason))];
     const verdict = ports.guard.record(batch.messages.length, deadLetters.length);
     if (verdict.tripped) return { kind: 'failed', error: guardTripped(verdict) };
     if (deadLetters.length > 0) {
@@ -103,7 +102,7 @@ export async function storeBatch(
   return { kind: 'committed' };
 }
 
-function refusedRow(batch: PartitionBatch, decoded: DecodedBatch, row: number, reason: string): DeadLetter {
+function badRow(batch: PartitionBatch, decoded: DecodedBatch, row: number, reason: string): DeadLetter {
   const message = batch.messages[decoded.sources[row] as number] as KafkaMessage;
   return { topic: batch.topic, partition: batch.partition, message, stage: 'store', reason };
 }

@@ -7,8 +7,8 @@ import { isRowDataError } from './pg-errors.js';
 
 export interface StoreResult {
   inserted: number;
-  /** Indexes (into the rows given) of the rows PostgreSQL refused, with its reason. */
-  refused: { index: number; reason: string }[];
+  /** The rows PostgreSQL refused, by index into the rows given, with its reason: they become dead letters. */
+  deadLetters: { index: number; reason: string }[];
 }
 
 /** Rows that can be cut into consecutive parts, like an array. */
@@ -22,15 +22,15 @@ export async function storeIsolatingBadRows<Rows extends Sliceable<Rows>>(
   insert: (rows: Rows) => Promise<number>,
   firstIndex = 0,
 ): Promise<StoreResult> {
-  if (rows.length === 0) return { inserted: 0, refused: [] };
+  if (rows.length === 0) return { inserted: 0, deadLetters: [] };
   try {
-    return { inserted: await insert(rows), refused: [] };
+    return { inserted: await insert(rows), deadLetters: [] };
   } catch (error) {
     if (!(error instanceof Error) || !isRowDataError(error)) throw error;
-    if (rows.length === 1) return { inserted: 0, refused: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
+    if (rows.length === 1) return { inserted: 0, deadLetters: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
     const middle = Math.ceil(rows.length / 2);
     const left = await storeIsolatingBadRows(rows.slice(0, middle), insert, firstIndex);
     const right = await storeIsolatingBadRows(rows.slice(middle), insert, firstIndex + middle);
-    return { inserted: left.inserted + right.inserted, refused: [...left.refused, ...right.refused] };
+    return { inserted: left.inserted + right.inserted, deadLetters: [...left.deadLetters, ...right.deadLetters] };
   }
 }
