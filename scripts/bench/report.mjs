@@ -70,27 +70,45 @@ export function machine() {
   };
 }
 
+// What each figure is, in the order printed; the unit follows from the name (`_eps`, `_ms`, `_mb`).
+const FIGURES = {
+  producer_eps: 'producer (load mode)',
+  producer_random_eps: 'producer, random events (no simulation)',
+  catchup_eps: 'catch-up of the backlog',
+  sustained_eps: 'sustained, producer running',
+  p50_ms: 'latency p50 at 5,000/s',
+  p99_ms: 'latency p99 at 5,000/s',
+  steady_p99_ms: 'latency p99 at 5,000/s after the first 5 s',
+  idle_p99_ms: 'latency p99 at 2/s (default pace)',
+  consumer_rss_mb: 'consumer RSS, maximum',
+  baseline_eps: 'baseline (original loader)',
+  copy_ceiling_eps: 'PostgreSQL COPY ceiling',
+  catchup_vs_copy_ceiling: 'catch-up / COPY ceiling',
+  sustained_vs_baseline: 'sustained / baseline',
+};
+
+/** The targets (README and docs/benchmarks.md), by figure. */
+/** @type {Record<string, string>} */
+const TARGETS = {
+  producer_eps: '≥ 150,000',
+  catchup_eps: '≥ 100,000',
+  sustained_eps: '≥ 60,000',
+  p99_ms: '≤ 250',
+  idle_p99_ms: '≤ 100',
+  consumer_rss_mb: '≤ 250',
+};
+
+/** @param {string} figure */
+const unitOf = (figure) => ({ eps: 'events/s', ms: 'ms', mb: 'MB' })[figure.split('_').at(-1) ?? ''] ?? '';
+
 /** @param {Record<string, number | boolean>} results */
 export function printTable(results) {
-  const rows = [
-    ['producer (load mode)', results.producer_eps, 'events/s', '≥ 150,000'],
-    ['producer, random events (no simulation)', results.producer_random_eps, 'events/s', ''],
-    ['catch-up of the backlog', results.catchup_eps, 'events/s', '≥ 100,000'],
-    ['sustained, producer running', results.sustained_eps, 'events/s', '≥ 60,000'],
-    ['latency p50 at 5,000/s', results.p50_ms, 'ms', ''],
-    ['latency p99 at 5,000/s', results.p99_ms, 'ms', '≤ 250'],
-    ['latency p99 at 5,000/s after the first 5 s', results.steady_p99_ms, 'ms', ''],
-    ['latency p99 at 2/s (default pace)', results.idle_p99_ms, 'ms', '≤ 100'],
-    ['consumer RSS, maximum', results.consumer_rss_mb, 'MB', '≤ 250'],
-    ['baseline (original loader)', results.baseline_eps, 'events/s', ''],
-    ['PostgreSQL COPY ceiling', results.copy_ceiling_eps, 'events/s', ''],
-    ['catch-up / COPY ceiling', results.catchup_vs_copy_ceiling, '', ''],
-    ['sustained / baseline', results.sustained_vs_baseline, '', ''],
-  ];
   say('');
-  for (const [what = '', value = 0, unit = '', target = ''] of /** @type {[string, number, string, string][]} */ (rows)) {
+  for (const [figure, what] of Object.entries(FIGURES)) {
+    const value = Number(results[figure]);
     const shown = value < 10 ? value.toFixed(2) : Math.round(value).toLocaleString('en');
-    say(`${what.padEnd(40)} ${shown.padStart(10)} ${unit.padEnd(9)} ${target}`);
+    const target = TARGETS[figure] ?? '';
+    say(`${what.padEnd(40)} ${shown.padStart(10)} ${unitOf(figure).padEnd(9)} ${target}`);
   }
   say('');
 }
