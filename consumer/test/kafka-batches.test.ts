@@ -71,16 +71,15 @@ function heldPorts() {
   return { ports, held, commits };
 }
 
+function start(ports: BatchPorts, options: { decoder?: BatchDecoder; onFatal?: (error: Error) => void } = {}) {
+  const { decoder: decoding = decoder(), onFatal = () => undefined } = options;
+  return createKafkaBatches({ decoder: decoding, ports, observer, signal: new AbortController().signal, onFatal });
+}
+
 describe("kafkajs' eachBatch", () => {
   it('returns for the first batch while it is stored, and for the next only once the first is committed', async () => {
     const { ports, held, commits } = heldPorts();
-    const batches = createKafkaBatches({
-      decoder: decoder(),
-      ports,
-      observer,
-      signal: new AbortController().signal,
-      onFatal: () => undefined,
-    });
+    const batches = start(ports);
     const first = payload(0, 9);
     await batches.eachBatch(first.value); // kafkajs may fetch the next batch now
     expect(first.resolved).toEqual(['9']);
@@ -104,13 +103,7 @@ describe("kafkajs' eachBatch", () => {
 
   it('lets another partition store while the first is held', async () => {
     const { ports, held, commits } = heldPorts();
-    const batches = createKafkaBatches({
-      decoder: decoder(),
-      ports,
-      observer,
-      signal: new AbortController().signal,
-      onFatal: () => undefined,
-    });
+    const batches = start(ports);
     await batches.eachBatch(payload(0, 9).value);
     await batches.eachBatch(payload(1, 4).value);
     await tick();
@@ -129,13 +122,7 @@ describe("kafkajs' eachBatch", () => {
       stale = true;
       return noRows();
     });
-    const batches = createKafkaBatches({
-      decoder: slowDecoder,
-      ports,
-      observer,
-      signal: new AbortController().signal,
-      onFatal: () => undefined,
-    });
+    const batches = start(ports, { decoder: slowDecoder });
     const batch = payload(0, 9, () => stale);
     await batches.eachBatch(batch.value);
     await batches.drain();
@@ -148,13 +135,7 @@ describe("kafkajs' eachBatch", () => {
     const { ports, commits } = heldPorts();
     const fatal: unknown[] = [];
     const broken = decoder(async () => Promise.reject(new Error('the decoding thread exited')));
-    const batches = createKafkaBatches({
-      decoder: broken,
-      ports,
-      observer,
-      signal: new AbortController().signal,
-      onFatal: (error) => fatal.push(error),
-    });
+    const batches = start(ports, { decoder: broken, onFatal: (error) => fatal.push(error) });
     const batch = payload(0, 9);
     await batches.eachBatch(batch.value);
     expect(fatal).toMatchObject([{ code: FATAL_CODES.unexpected, message: 'the decoding thread exited' }]);
