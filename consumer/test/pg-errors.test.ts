@@ -1,5 +1,6 @@
+import { FATAL_CODES, FatalError } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
-import { isRowDataError, isTransientPgError, toFatalPgError } from '../src/storing/pg-errors.js';
+import { givingUp, isRowDataError, isTransientPgError, toFatalPgError } from '../src/storing/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -46,5 +47,18 @@ describe('recognising a row PostgreSQL cannot store', () => {
 
   it.each(['08006', '28P01', '42501', '57P01'])('SQLSTATE %s is not', (code) => {
     expect(isRowDataError(withCode(code))).toBe(false);
+  });
+});
+
+describe('giving up on a PostgreSQL operation', () => {
+  it('passes a stop and a FatalError on as they are, and makes any other failure say what to fix', () => {
+    const stop = Object.assign(new Error('aborted'), { name: 'AbortError' });
+    const fatal = new FatalError('METRICS_PORT is taken', { code: FATAL_CODES.portInUse });
+    expect(givingUp(stop)).toBe(stop);
+    expect(givingUp(fatal)).toBe(fatal);
+    expect(givingUp(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toMatchObject({
+      code: FATAL_CODES.postgresRefused,
+      message: expect.stringContaining('PostgreSQL rejected the password'),
+    });
   });
 });

@@ -2,11 +2,11 @@
  * The store port of a batch: the rows into PostgreSQL, waiting out outages with backoff (up to
  * MAX_OUTAGE_MS) and setting the rows PostgreSQL refuses aside instead of failing the batch.
  */
-import { FatalError, type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
+import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
 import type { CopyRows } from './copy-text.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
-import { isTransientPgError, toFatalPgError } from './pg-errors.js';
+import { givingUp, isTransientPgError } from './pg-errors.js';
 
 export interface BatchStoreOptions {
   insertRows: (rows: CopyRows) => Promise<number>;
@@ -50,8 +50,7 @@ export function createBatchStore(options: BatchStoreOptions) {
     try {
       return await storeIsolatingBadRows(rows, (part) => insertWithRetry(part, partition, signal));
     } catch (error) {
-      if (!(error instanceof Error) || error instanceof FatalError || error.name === 'AbortError') throw error;
-      throw toFatalPgError(error);
+      throw givingUp(error);
     }
   };
 }

@@ -2,11 +2,11 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FATAL_CODES, FatalError, isAbortError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
-import { isTransientPgError, toFatalPgError } from './pg-errors.js';
+import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
@@ -181,8 +181,7 @@ export async function prepareDatabase(
       },
     });
   } catch (error) {
-    if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) throw error;
-    throw toFatalPgError(error);
+    throw givingUp(error);
   }
   if (outcome === 'adopted')
     logger.warn({ database, table: sql.display }, "adopted the original system's table: added event_id, widened id");

@@ -3,7 +3,7 @@
  * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
  * permissions).
  */
-import { FATAL_CODES, FatalError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
+import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
@@ -47,6 +47,15 @@ export function isTransientPgError(error: Error): boolean {
   }
   if (error instanceof AggregateError) return error.errors.some((inner) => inner instanceof Error && isTransientPgError(inner));
   return TRANSIENT_MESSAGES.test(error.message);
+}
+
+/**
+ * What to throw when a PostgreSQL operation gives up: a stop (abort) or a FatalError as it is, any other
+ * failure as a FatalError that says what to fix.
+ */
+export function givingUp(error: unknown): unknown {
+  if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) return error;
+  return toFatalPgError(error);
 }
 
 /** Wraps a failure that will not go away by itself into a FatalError that says what to fix. */
