@@ -79,18 +79,19 @@ const rateSchema = z.coerce
   .min(0, 'must be a number of events per second, 0 or more')
   .transform((rate) => (rate === 0 ? 0 : 1000 / rate));
 
-/** Command-line options for load tests; each overrides its setting, and is checked by the same schema. */
+/** Command-line options for load tests: each overrides a setting and is checked by that setting's schema. */
 const OPTIONS = {
-  rate: { schema: rateSchema, overrides: 'intervalMs' },
-  count: { schema: producerSettings.count.schema, overrides: 'count' },
-  seed: { schema: producerSettings.simSeed.schema, overrides: 'simSeed' },
+  rate: {
+    schema: rateSchema,
+    overrides: 'intervalMs',
+    help: 'Events per second (overrides PRODUCER_INTERVAL_MS); 0 = as fast as acknowledged',
+  },
+  count: { schema: producerSettings.count.schema, overrides: 'count', help: 'Stop after N events (overrides PRODUCER_COUNT)' },
+  seed: { schema: producerSettings.simSeed.schema, overrides: 'simSeed', help: 'Seed of the simulation (overrides SIM_SEED)' },
 } as const;
 
-export const producerOptions = {
-  '--rate N': 'Events per second (overrides PRODUCER_INTERVAL_MS); 0 = as fast as acknowledged',
-  '--count N': 'Stop after N events (overrides PRODUCER_COUNT)',
-  '--seed N': 'Seed of the simulation (overrides SIM_SEED)',
-} as const;
+/** The options for `--help`. */
+export const producerOptions = Object.fromEntries(Object.entries(OPTIONS).map(([name, { help }]) => [`--${name} N`, help]));
 
 export type ProducerConfig = ReturnType<typeof configFromEnv>;
 
@@ -114,7 +115,7 @@ function parseOptions(argv: readonly string[], problems: string[]): Partial<Prod
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { rate: { type: 'string' }, count: { type: 'string' }, seed: { type: 'string' } },
+      options: Object.fromEntries(Object.keys(OPTIONS).map((name) => [name, { type: 'string' as const }])),
       strict: true,
     }));
   } catch (error) {
