@@ -10,6 +10,7 @@ import {
   setting,
 } from '@user-actions/shared';
 import { z } from 'zod';
+import { parseDatabaseHosts } from './storing/database-hosts.js';
 import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './storing/sql.js';
 
 const identifierSchema = z
@@ -27,9 +28,14 @@ export const consumerSettings = daemonSettings('user-actions-consumer', {
     'DATABASE_URL',
     z
       .string()
-      .refine((value) => /^postgres(ql)?:\/\//.test(value) && URL.canParse(value), 'must be a postgres:// URL')
+      .superRefine((value, context) => {
+        const hosts = parseDatabaseHosts(value);
+        if (typeof hosts === 'string') context.addIssue({ code: 'custom', message: hosts });
+      })
       .default('postgres://myuser:mypassword@localhost:5432/MyDb')
-      .describe('PostgreSQL connection URL; TLS with ?sslmode=verify-full (or require, no-verify)'),
+      .describe(
+        'PostgreSQL connection URL; several hosts as host1:5432,host2:5432 (the writable one is used); TLS with ?sslmode=verify-full',
+      ),
   ),
   tableName: setting('DATABASE_TABLE', identifierSchema.default(DEFAULT_TABLE.name).describe('Table of the events')),
   tableSchema: setting(
@@ -63,6 +69,13 @@ export const consumerSettings = daemonSettings('user-actions-consumer', {
       .default(300_000)
       .describe('Exit 1 when PostgreSQL stays unreachable this long; 0 = wait forever'),
   ),
+  onLostEvents: setting(
+    'ON_LOST_EVENTS',
+    z
+      .enum(['stop', 'continue'], { error: 'must be stop or continue' })
+      .default('stop')
+      .describe('Events PostgreSQL lost that Kafka no longer holds: stop, or continue from the oldest event Kafka has'),
+  ),
   autoMigrate: setting(
     'AUTO_MIGRATE',
     booleanSchema.default(true).describe('Create or adopt the table at start; false needs only SELECT and INSERT on it'),
@@ -88,10 +101,12 @@ function isReadable(path: string): boolean {
 /** node-postgres reads the CA named by `sslrootcert` in the URL; without an sslmode it verifies fully. */
 export function withCaFile(databaseUrl: string, caFile: string | undefined): string {
   if (caFile === undefined) return databaseUrl;
-  const url = new URL(databaseUrl);
-  url.searchParams.set('sslrootcert', caFile);
-  if (!url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'verify-full');
-  return url.toString();
+  // Only the query is touched: a URL with several hosts is not one the URL class can parse.
+  const [address = '', query = ''] = databaseUrl.split(/\?(.*)/s);
+  const params = new URLSearchParams(query);
+  params.set('sslrootcert', caFile);
+  if (!params.has('sslmode')) params.set('sslmode', 'verify-full');
+  return `${address}?${params}`;
 }
 
 export function loadConsumerConfig(env: Env) {

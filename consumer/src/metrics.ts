@@ -40,6 +40,17 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       labelNames: ['stage'] as const,
       registers,
     }),
+    movedToStoredOffset: new Counter({
+      name: 'user_actions_offset_moves_total',
+      help: "Batches not stored because they did not continue PostgreSQL's offset (the partition was read again from it)",
+      registers,
+    }),
+    lost: new Counter({
+      name: 'user_actions_events_lost_total',
+      help: 'Events missing from PostgreSQL that Kafka had already deleted, by partition',
+      labelNames: ['partition'] as const,
+      registers,
+    }),
     retried: new Counter({
       name: 'user_actions_insert_retries_total',
       help: 'Batch inserts retried after a transient PostgreSQL failure',

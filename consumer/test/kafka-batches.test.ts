@@ -34,7 +34,9 @@ const observer: LoaderObserver = {
   stored: () => undefined,
   deadLettered: () => undefined,
   committed: () => undefined,
-  commitFailed: () => undefined,
+  kafkaCommitFailed: () => undefined,
+  movedTo: () => undefined,
+  eventsLost: () => undefined,
 };
 
 function payload(partition: number, lastOffset: number, stale: () => boolean = () => false) {
@@ -45,6 +47,7 @@ function payload(partition: number, lastOffset: number, stale: () => boolean = (
       topic: 'user-actions',
       partition,
       messages,
+      fetchedOffset: String(lastOffset),
       highWatermark: String(lastOffset + 1),
       isEmpty: () => false,
       lastOffset: () => String(lastOffset),
@@ -61,12 +64,17 @@ function heldPorts() {
   const held: (() => void)[] = [];
   const commits: string[] = [];
   const ports: BatchPorts = {
-    store: (rows) => new Promise((resolve) => held.push(() => resolve({ inserted: rows.length, deadLetters: [] }))),
+    store: (rows) =>
+      new Promise((resolve) => held.push(() => resolve({ inserted: rows.length, deadLetters: [], move: { moved: true } }))),
+    moveOffset: async () => ({ moved: true }),
     deadLetter: async () => undefined,
     commit: async (_topic, partition, offset) => {
       commits.push(`${partition}@${offset}`);
     },
+    logStart: async () => 0n,
+    seek: () => undefined,
     guard: { record: (messages, deadLetters) => ({ tripped: false, messages, deadLetters }) },
+    onLostEvents: 'stop',
   };
   return { ports, held, commits };
 }

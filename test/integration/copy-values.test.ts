@@ -23,7 +23,7 @@ async function withTable(test: (insert: (rows: UserActionRow[]) => Promise<numbe
   try {
     const sql = sqlFor(DEFAULT_TABLE);
     await migrate(pool, sql);
-    await test((rows) => insertRows(pool, sql, toCopyRows(rows)), world);
+    await test(async (rows) => (await insertRows(pool, sql, toCopyRows(rows))).inserted, world);
   } finally {
     await pool.end();
   }

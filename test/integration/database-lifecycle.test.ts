@@ -85,7 +85,7 @@ describe('the consumer and its database', () => {
     expect(JSON.stringify([consumer.logs, consumer.text])).not.toContain('secret-from-a-file');
   });
 
-  it('runs with least privilege: with AUTO_MIGRATE=false it needs only SELECT and INSERT on the table', async () => {
+  it('runs with least privilege: with AUTO_MIGRATE=false it needs only SELECT and INSERT on the table, and UPDATE on its offsets', async () => {
     const world = await createWorld();
     const role = `test_loader_${randomBytes(4).toString('hex')}`;
     await world.db.query(`CREATE ROLE ${role} LOGIN`);
@@ -106,14 +106,24 @@ describe('the consumer and its database', () => {
     });
 
     // What the README tells an administrator to run.
-    await world.db.query(sqlFor(DEFAULT_TABLE).createTable);
+    const sql = sqlFor(DEFAULT_TABLE);
+    await world.db.query(sql.createTable);
     await world.db.query(`GRANT SELECT, INSERT ON useractions TO ${role}`);
+    const withoutOffsets = spawnDaemon('consumer', env);
+    expect((await withoutOffsets.exited).code).toBe(1);
+    expect(withoutOffsets.logs.find((line) => line.level === 60)).toMatchObject({
+      code: FATAL_CODES.postgresTable,
+      msg: expect.stringContaining('the offsets table useractions_offsets is not visible'),
+    });
+    await world.db.query(sql.createOffsetsTable);
+    await world.db.query(`GRANT SELECT, INSERT, UPDATE ON useractions_offsets TO ${role}`);
     const consumer = spawnDaemon('consumer', env);
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
     expect((await producer.exited).code).toBe(0);
     await world.waitForRows(50, '50 rows stored by the least-privileged role');
     expect((await consumer.stop()).code).toBe(0);
-    await world.db.query(`REVOKE ALL ON useractions FROM ${role}`); // so that the role can be dropped
+    expect(Number((await world.db.query('SELECT sum(next_offset) AS total FROM useractions_offsets')).rows[0].total)).toBe(50);
+    await world.db.query(`REVOKE ALL ON useractions, useractions_offsets FROM ${role}`); // so that the role can be dropped
   });
 
   it('exits non-zero when PostgreSQL stays unreachable longer than MAX_OUTAGE_MS', async () => {

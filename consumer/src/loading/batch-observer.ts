@@ -1,5 +1,5 @@
 /** The loader's metrics, summary counters and log lines, fed by what happens to each batch. */
-import type { Logger, SummaryLog } from '@user-actions/shared';
+import { LOG_EVENT, type Logger, type SummaryLog } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { BatchObserver, PartitionBatch } from './store-batch.js';
@@ -35,9 +35,39 @@ export function createBatchObserver(logger: Logger, summary: SummaryLog<LoaderCo
       const lag = Number(BigInt(batch.highWatermark) - nextOffset);
       metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, lag));
     },
-    commitFailed(batch, nextOffset, error) {
-      // The rows are stored; whoever owns the partition next gets the batch again, as no-ops.
-      logger.warn({ partition: batch.partition, offset: nextOffset.toString(), reason: error.message }, 'offset commit failed');
+    kafkaCommitFailed(batch, nextOffset, error) {
+      // PostgreSQL holds the offset: only lag tools reading Kafka's see it late.
+      logger.warn(
+        { partition: batch.partition, offset: nextOffset.toString(), reason: error.message },
+        "Kafka's copy of the offset could not be committed; PostgreSQL's is the one that counts",
+      );
+    },
+    movedTo(batch, stored) {
+      metrics.movedToStoredOffset.inc();
+      logger.warn(
+        {
+          event: LOG_EVENT.movedToStoredOffset,
+          topic: batch.topic,
+          partition: batch.partition,
+          fetchedOffset: batch.fetchedOffset,
+          storedOffset: stored.toString(),
+        },
+        "the batch does not continue PostgreSQL's table; reading the partition again from PostgreSQL's offset",
+      );
+    },
+    eventsLost(batch, from, to) {
+      metrics.lost.inc({ partition: String(batch.partition) }, Number(to - from));
+      logger.error(
+        {
+          event: LOG_EVENT.eventsLost,
+          topic: batch.topic,
+          partition: batch.partition,
+          fromOffset: from.toString(),
+          toOffset: (to - 1n).toString(),
+          events: Number(to - from),
+        },
+        "events missing from PostgreSQL are gone from Kafka too (deleted by the topic's retention)",
+      );
     },
   };
 }

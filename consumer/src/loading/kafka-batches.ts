@@ -47,6 +47,8 @@ export function createKafkaBatches({ decoder, ports, observer, signal, onFatal }
         topic: batch.topic,
         partition: batch.partition,
         messages: batch.messages,
+        // kafkajs has it on every batch, though its types do not declare it.
+        fetchedOffset: (batch as typeof batch & { fetchedOffset: string }).fetchedOffset,
         lastOffset: () => batch.lastOffset(),
         highWatermark: batch.highWatermark,
         isStale: () => payload.isStale(),

@@ -25,6 +25,7 @@ import { startBatchDecoder } from '../decoding/decoding-thread.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { createBatchStore } from '../storing/batch-store.js';
 import { insertRows, type Pool } from '../storing/db.js';
+import { moveOffset } from '../storing/offsets.js';
 import type { TableSql } from '../storing/sql.js';
 import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
@@ -69,15 +70,20 @@ export async function startLoader(
 
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), config, logger, signal);
+  // Kept connected: the partitions' log starts are asked for when PostgreSQL's offset is behind a batch.
   try {
     await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
     await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1 }, logger);
-  } finally {
+  } catch (error) {
     await admin.disconnect();
+    throw error;
   }
 
   const deadLetterProducer = createReliableProducer(config, logger);
-  await connectWithRetry(() => deadLetterProducer.connect(), config, logger, signal);
+  await connectWithRetry(() => deadLetterProducer.connect(), config, logger, signal).catch(async (error: unknown) => {
+    await admin.disconnect();
+    throw error;
+  });
 
   const consumer = kafka.consumer({
     groupId: config.groupId,
@@ -96,6 +102,15 @@ export async function startLoader(
     event: LOG_EVENT.loaderSummary,
   });
   const running = AbortSignal.any([signal, halt.signal]);
+  const batchStore = createBatchStore({
+    insertRows: (rows, move) => insertRows(pool, sql, rows, move && { groupId: config.groupId, ...move }),
+    moveOffset: (move) => moveOffset(pool, sql, config.groupId, move),
+    maxOutageMs: config.maxOutageMs,
+    logger,
+    summary,
+    metrics,
+    readiness,
+  });
   const decoder = startBatchDecoder();
   metrics.threads.watch('decoder', decoder.utilization);
   const batches = createKafkaBatches({
@@ -104,14 +119,7 @@ export async function startLoader(
     onFatal: fail,
     observer: createBatchObserver(logger, summary, metrics),
     ports: {
-      store: createBatchStore({
-        insertRows: (rows) => insertRows(pool, sql, rows),
-        maxOutageMs: config.maxOutageMs,
-        logger,
-        summary,
-        metrics,
-        readiness,
-      }),
+      ...batchStore,
       async deadLetter(deadLetters, abort) {
         const messages = deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter));
         try {
@@ -126,6 +134,20 @@ export async function startLoader(
         }
       },
       commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
+      logStart: (topic, partition, abort) =>
+        withRetry(
+          async () => {
+            const offsets = await admin.fetchTopicOffsets(topic);
+            return BigInt(offsets.find((offset) => offset.partition === partition)?.low ?? 0);
+          },
+          {
+            isRetryable: isTransientKafkaError,
+            signal: abort,
+            onRetry: logRetries(logger, 'cannot read the log start yet', { topic }),
+          },
+        ),
+      seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
+      onLostEvents: config.onLostEvents,
       guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
     },
   });
@@ -137,6 +159,7 @@ export async function startLoader(
       ['stop the decoding thread', () => decoder.stop()],
       ['leave the consumer group', () => consumer.disconnect()],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
+      ['disconnect the admin client', () => admin.disconnect()],
       ['log the last summary', async () => summary.stop()],
     ]);
   const startConsuming = async () => {

@@ -1,13 +1,20 @@
 /**
- * One batch into PostgreSQL, exactly once: store every valid row → dead-letter what cannot be stored →
- * only then commit the Kafka offset past the batch. A crash anywhere before the commit redelivers the
- * batch, and the unique event id turns the redelivery into a no-op. This module knows neither Kafka
- * nor PostgreSQL: it talks to them through the ports below, so each rule has a unit test of its own.
+ * One batch into PostgreSQL, exactly once. PostgreSQL keeps each partition's offset beside the rows, and
+ * a batch is stored only where it continues the table: its rows and the offset's move from where it was
+ * fetched to past its last message commit in one transaction, which fails (and stores nothing) when the
+ * table's offset is elsewhere; the consumer then goes back (or forward) to where the table says. So a
+ * database that lost its latest commits (a failover, a restore) is refilled from Kafka, and a redelivered
+ * batch costs nothing: the unique event id skips its rows. Dead letters are sent before the offset moves
+ * past them. Kafka's committed offset follows, for lag tools, and is never trusted over the table.
+ *
+ * This module knows neither Kafka nor PostgreSQL: it talks to them through the ports below, so each rule
+ * has a unit test of its own.
  */
 import { FATAL_CODES, FatalError, isAbortError, toError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
+import type { StoreOutcome } from '../storing/batch-store.js';
 import type { CopyRows } from '../storing/copy-text.js';
-import type { StoreResult } from '../storing/isolate-bad-rows.js';
+import type { MoveResult, OffsetMove } from '../storing/offsets.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { GuardVerdict } from './dead-letter-guard.js';
 
@@ -16,6 +23,8 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   messages: readonly KafkaMessage[];
+  /** The offset the fetch asked for: where the batch starts in the partition, whatever its first message. */
+  fetchedOffset: string;
   lastOffset(): string;
   highWatermark: string;
   /** True once the partition belongs to another consumer (after a rebalance). */
@@ -35,13 +44,26 @@ export interface DecodedBatch {
 }
 
 export interface BatchPorts {
-  /** Stores the rows, retrying transient failures until the signal aborts; a FatalError when it cannot. */
-  store(rows: CopyRows, partition: number, signal: AbortSignal): Promise<StoreResult>;
+  /**
+   * Stores the rows, retrying transient failures until the signal aborts; a FatalError when it cannot.
+   * With `withOffset`, the offset moves in the rows' transaction (the outcome's `move`), unless rows had
+   * to be set aside.
+   */
+  store(rows: CopyRows, at: OffsetMove, withOffset: boolean, signal: AbortSignal): Promise<StoreOutcome>;
+  /** Moves the stored offset on its own, retrying like `store`. */
+  moveOffset(move: OffsetMove, signal: AbortSignal): Promise<MoveResult>;
   /** Resolves once the dead-letter topic holds every one; a FatalError when it refuses them. */
   deadLetter(deadLetters: readonly DeadLetter[], signal: AbortSignal): Promise<void>;
+  /** Kafka's committed offset, which follows PostgreSQL's for lag tools. */
   commit(topic: string, partition: number, nextOffset: string): Promise<void>;
+  /** The oldest offset Kafka still holds in the partition (retention deletes the ones before). */
+  logStart(topic: string, partition: number, signal: AbortSignal): Promise<bigint>;
+  /** Fetches the partition from `offset` next; the batches fetched before become stale. */
+  seek(topic: string, partition: number, offset: bigint): void;
   /** Judges the share of dead letters among recent messages. */
   guard: { record(messages: number, deadLetters: number): GuardVerdict };
+  /** When events PostgreSQL lost are gone from Kafka too: stop, or go on from the log start (ON_LOST_EVENTS). */
+  onLostEvents: 'stop' | 'continue';
 }
 
 /** What happened to a batch, for metrics and logs; none of it decides anything. */
@@ -49,13 +71,18 @@ export interface BatchObserver {
   stored(batch: PartitionBatch, inserted: number, redelivered: number): void;
   deadLettered(deadLetters: readonly DeadLetter[]): void;
   committed(batch: PartitionBatch, eventTimes: Float64Array, nextOffset: bigint): void;
-  commitFailed(batch: PartitionBatch, nextOffset: bigint, error: Error): void;
+  /** Kafka's copy of the offset could not follow; harmless, as PostgreSQL's is the one trusted. */
+  kafkaCommitFailed(batch: PartitionBatch, nextOffset: bigint, error: Error): void;
+  /** The batch did not continue the table: the partition is read again from `stored`. */
+  movedTo(batch: PartitionBatch, stored: bigint): void;
+  /** PostgreSQL's offset is below the log start: events `from` to `to` - 1 are gone from both. */
+  eventsLost(batch: PartitionBatch, from: bigint, to: bigint): void;
 }
 
 export type BatchOutcome =
   | { kind: 'committed' }
   /** Left uncommitted on purpose: whoever consumes the partition next stores it again, harmlessly. */
-  | { kind: 'abandoned'; why: 'stopping' | 'partition reassigned' | 'commit failed' }
+  | { kind: 'abandoned'; why: 'stopping' | 'partition reassigned' | 'moved to the stored offset' | 'events lost' }
   /** The consumer cannot go on; the batch is uncommitted. */
   | { kind: 'failed'; error: FatalError };
 
@@ -70,36 +97,98 @@ export async function storeBatch(
   signal: AbortSignal,
 ): Promise<BatchOutcome> {
   if (signal.aborted) return { kind: 'abandoned', why: 'stopping' };
+  if (batch.isStale()) return { kind: 'abandoned', why: 'partition reassigned' };
+  const at: OffsetMove = {
+    topic: batch.topic,
+    partition: batch.partition,
+    from: BigInt(batch.fetchedOffset),
+    to: BigInt(batch.lastOffset()) + 1n,
+  };
   try {
-    const { inserted, deadLetters: badRows } = await whileHeartbeating(batch, () =>
-      ports.store(decoded.rows, batch.partition, signal),
-    );
-    observer.stored(batch, inserted, decoded.rows.length - inserted - badRows.length);
-    const deadLetters = [...decoded.deadLetters, ...badRows.map(({ index, reason }) => badRow(batch, decoded, index, reason))];
+    // Dead letters known before storing must reach their topic before the offset passes them.
+    const withOffset = decoded.deadLetters.length === 0;
+    const stored = await whileHeartbeating(batch, () => ports.store(decoded.rows, at, withOffset, signal));
+    if (stored.move?.moved === false) return await moveTo(stored.move.stored, batch, ports, observer, signal);
+    observer.stored(batch, stored.inserted, decoded.rows.length - stored.inserted - stored.deadLetters.length);
+    const deadLetters = [
+      ...decoded.deadLetters,
+      ...stored.deadLetters.map(({ index, reason }) => badRow(batch, decoded, index, reason)),
+    ];
     const verdict = ports.guard.record(batch.messages.length, deadLetters.length);
     if (verdict.tripped) return { kind: 'failed', error: guardTripped(verdict) };
     if (deadLetters.length > 0) {
       await ports.deadLetter(deadLetters, signal);
       observer.deadLettered(deadLetters);
     }
+    if (stored.move === undefined) {
+      const moved = await ports.moveOffset(at, signal);
+      if (!moved.moved) return await moveTo(moved.stored, batch, ports, observer, signal);
+    }
   } catch (caught) {
-    const error = toError(caught);
-    if (isAbortError(error)) return { kind: 'abandoned', why: 'stopping' };
-    const fatal =
-      error instanceof FatalError ? error : new FatalError(error.message, { code: FATAL_CODES.unexpected, cause: error });
-    return { kind: 'failed', error: fatal };
+    return failedOrStopped(caught);
   }
 
-  if (batch.isStale()) return { kind: 'abandoned', why: 'partition reassigned' };
-  const nextOffset = BigInt(batch.lastOffset()) + 1n;
   try {
-    await ports.commit(batch.topic, batch.partition, nextOffset.toString());
+    await ports.commit(batch.topic, batch.partition, at.to.toString());
   } catch (caught) {
-    observer.commitFailed(batch, nextOffset, toError(caught));
-    return { kind: 'abandoned', why: 'commit failed' };
+    observer.kafkaCommitFailed(batch, at.to, toError(caught));
   }
-  observer.committed(batch, decoded.eventTimes, nextOffset);
+  observer.committed(batch, decoded.eventTimes, at.to);
   return { kind: 'committed' };
+}
+
+/**
+ * The batch did not start where PostgreSQL's offset is: read the partition again from there, unless
+ * Kafka no longer holds it (then the policy decides), or it lies past the partition's end (a different
+ * topic under the same name: a person must decide).
+ */
+async function moveTo(
+  stored: bigint,
+  batch: PartitionBatch,
+  ports: BatchPorts,
+  observer: BatchObserver,
+  signal: AbortSignal,
+): Promise<BatchOutcome> {
+  if (batch.isStale()) return { kind: 'abandoned', why: 'partition reassigned' };
+  const { topic, partition } = batch;
+  if (stored > BigInt(batch.highWatermark)) {
+    return {
+      kind: 'failed',
+      error: new FatalError(
+        `PostgreSQL's offset ${stored} for ${topic} partition ${partition} is past the partition's end (${batch.highWatermark}): ` +
+          'was the topic deleted and created again? If so, delete its rows from the offsets table (docs/operations.md)',
+        { code: FATAL_CODES.offsetsAhead },
+      ),
+    };
+  }
+  const logStart = await ports.logStart(topic, partition, signal);
+  if (stored >= logStart) {
+    observer.movedTo(batch, stored);
+    ports.seek(topic, partition, stored);
+    return { kind: 'abandoned', why: 'moved to the stored offset' };
+  }
+  observer.eventsLost(batch, stored, logStart);
+  if (ports.onLostEvents === 'stop') {
+    return {
+      kind: 'failed',
+      error: new FatalError(
+        `${logStart - stored} events of ${topic} partition ${partition} (offsets ${stored} to ${logStart - 1n}) are missing ` +
+          "from PostgreSQL and Kafka's retention has deleted them; set ON_LOST_EVENTS=continue to go on without them",
+        { code: FATAL_CODES.eventsLost },
+      ),
+    };
+  }
+  const moved = await ports.moveOffset({ topic, partition, from: stored, to: logStart }, signal);
+  ports.seek(topic, partition, moved.moved ? logStart : moved.stored);
+  return { kind: 'abandoned', why: 'events lost' };
+}
+
+function failedOrStopped(caught: unknown): BatchOutcome {
+  const error = toError(caught);
+  if (isAbortError(error)) return { kind: 'abandoned', why: 'stopping' };
+  const fatal =
+    error instanceof FatalError ? error : new FatalError(error.message, { code: FATAL_CODES.unexpected, cause: error });
+  return { kind: 'failed', error: fatal };
 }
 
 function badRow(batch: PartitionBatch, decoded: DecodedBatch, row: number, reason: string): DeadLetter {

@@ -1,15 +1,19 @@
 /**
- * The store port of a batch: the rows into PostgreSQL, waiting out outages with backoff (up to
- * MAX_OUTAGE_MS) and setting the rows PostgreSQL refuses aside instead of failing the batch.
+ * The PostgreSQL ports of a batch: the rows (with the partition's offset in their transaction), waiting
+ * out outages with backoff (up to MAX_OUTAGE_MS) and setting the rows PostgreSQL refuses aside instead of
+ * failing the batch; and the offset on its own, for a batch whose rows had to be stored in parts.
  */
 import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
 import type { CopyRows } from './copy-text.js';
+import type { InsertResult } from './db.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
-import { givingUp, isTransientPgError } from './pg-errors.js';
+import type { MoveResult, OffsetMove } from './offsets.js';
+import { givingUp, isRowDataError, isTransientPgError } from './pg-errors.js';
 
 export interface BatchStoreOptions {
-  insertRows: (rows: CopyRows) => Promise<number>;
+  insertRows: (rows: CopyRows, move?: OffsetMove) => Promise<InsertResult>;
+  moveOffset: (move: OffsetMove) => Promise<MoveResult>;
   /** Give up (fatally) when PostgreSQL stays unreachable this long; 0 waits forever. */
   maxOutageMs: number;
   logger: Logger;
@@ -19,38 +23,71 @@ export interface BatchStoreOptions {
   readiness: Readiness;
 }
 
+/** What `store` did: with `move`, the offset was part of the rows' transaction (moved or not). */
+export type StoreOutcome = StoreResult & { move?: MoveResult };
+
 export function createBatchStore(options: BatchStoreOptions) {
-  const { insertRows, maxOutageMs, logger, summary, metrics, readiness } = options;
-  const timedInsert = async (rows: CopyRows) => {
-    const stopTimer = metrics.insertSeconds.startTimer();
-    const inserted = await insertRows(rows);
-    stopTimer();
-    readiness.met('postgres');
-    return inserted;
-  };
-  const insertWithRetry = (rows: CopyRows, partition: number, signal: AbortSignal) => {
+  const { insertRows, moveOffset, maxOutageMs, logger, summary, metrics, readiness } = options;
+  const retrying = <T>(work: () => Promise<T>, at: OffsetMove, size: number, signal: AbortSignal) => {
     const logUnavailable = logRetries(
       logger,
       'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
-      { partition, rows: rows.length },
+      { partition: at.partition, rows: size },
     );
-    return withRetry(() => timedInsert(rows), {
-      isRetryable: isTransientPgError,
-      signal,
-      ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
-      onRetry: (error, attempt, delayMs) => {
-        summary.add('retried');
-        metrics.retried.inc();
-        readiness.unmetBecause('postgres', `PostgreSQL unavailable: ${error.message}`);
-        logUnavailable(error, attempt, delayMs);
+    return withRetry(
+      async () => {
+        const result = await work();
+        readiness.met('postgres');
+        return result;
       },
-    });
+      {
+        isRetryable: isTransientPgError,
+        signal,
+        ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
+        onRetry: (error, attempt, delayMs) => {
+          summary.add('retried');
+          metrics.retried.inc();
+          readiness.unmetBecause('postgres', `PostgreSQL unavailable: ${error.message}`);
+          logUnavailable(error, attempt, delayMs);
+        },
+      },
+    );
   };
-  return async (rows: CopyRows, partition: number, signal: AbortSignal): Promise<StoreResult> => {
-    try {
-      return await storeIsolatingBadRows(rows, (part) => insertWithRetry(part, partition, signal));
-    } catch (error) {
-      throw givingUp(error);
-    }
+  const timedInsert = async (rows: CopyRows, move?: OffsetMove) => {
+    const stopTimer = metrics.insertSeconds.startTimer();
+    const result = await insertRows(rows, move);
+    stopTimer();
+    return result;
+  };
+  return {
+    /**
+     * Stores the rows, with `withOffset` in one transaction with the offset's move; a batch with a row
+     * PostgreSQL refuses is stored in parts instead, without the offset (the outcome has no `move`).
+     */
+    async store(rows: CopyRows, at: OffsetMove, withOffset: boolean, signal: AbortSignal): Promise<StoreOutcome> {
+      try {
+        if (withOffset) {
+          try {
+            const { inserted, move } = await retrying(() => timedInsert(rows, at), at, rows.length, signal);
+            return { inserted, deadLetters: [], ...(move && { move }) };
+          } catch (error) {
+            if (!(error instanceof Error) || !isRowDataError(error)) throw error;
+          }
+        }
+        return await storeIsolatingBadRows(rows, async (part) => {
+          const { inserted } = await retrying(() => timedInsert(part), at, part.length, signal);
+          return inserted;
+        });
+      } catch (error) {
+        throw givingUp(error);
+      }
+    },
+    async moveOffset(move: OffsetMove, signal: AbortSignal): Promise<MoveResult> {
+      try {
+        return await retrying(() => moveOffset(move), move, 0, signal);
+      } catch (error) {
+        throw givingUp(error);
+      }
+    },
   };
 }

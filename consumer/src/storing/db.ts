@@ -6,21 +6,26 @@ import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry 
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
+import { clientForHosts, parseDatabaseHosts } from './database-hosts.js';
+import { type MoveResult, moveOffset, type OffsetMove } from './offsets.js';
 import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
 export type Pool = pg.Pool;
 
-/** Host, port and database of a connection URL, without the credentials: safe to log. */
+/** Hosts, ports and database of a connection URL, without the credentials: safe to log. */
 export function describeDatabaseUrl(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  const hosts = parseDatabaseHosts(databaseUrl);
+  if (typeof hosts === 'string') return 'an invalid DATABASE_URL';
+  return `${hosts.names.join(',')}${new URL(hosts.urls[0] as string).pathname}`;
 }
 
 export function createPool(databaseUrl: string, logger: Logger): Pool {
+  const hosts = parseDatabaseHosts(databaseUrl);
+  if (typeof hosts === 'string') throw new FatalError(`DATABASE_URL ${hosts}`, { code: FATAL_CODES.misconfigured });
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    Client: clientForHosts(hosts),
     max: 4,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
@@ -32,8 +37,8 @@ export function createPool(databaseUrl: string, logger: Logger): Pool {
   return pool;
 }
 
-async function columnsOf(queryable: Pick<Pool, 'query'>, sql: TableSql): Promise<Set<string>> {
-  const { rows } = await queryable.query<{ column_name: string }>(sql.columns.text, [...sql.columns.values]);
+async function columnsOf(queryable: Pick<Pool, 'query'>, query: TableSql['columns' | 'offsetsColumns']): Promise<Set<string>> {
+  const { rows } = await queryable.query<{ column_name: string }>(query.text, [...query.values]);
   return new Set(rows.map((row) => row.column_name));
 }
 
@@ -51,7 +56,7 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
   try {
     await client.query('BEGIN');
     await client.query(LOCK_MIGRATION);
-    const columns = await columnsOf(client, sql);
+    const columns = await columnsOf(client, sql.columns);
     let outcome: MigrationOutcome = 'up to date';
     if (columns.size === 0) {
       await client.query(sql.createTable);
@@ -64,6 +69,7 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
       await client.query(sql.addMetadata);
       outcome = 'extended';
     }
+    await client.query(sql.createOffsetsTable);
     await client.query('COMMIT');
     return outcome;
   } catch (error) {
@@ -79,42 +85,54 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
  * column that makes replays harmless.
  */
 export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
-  const columns = await columnsOf(pool, sql);
+  const columns = await columnsOf(pool, sql.columns);
   const missing =
     columns.size === 0 ? 'is not visible to this user' : ['event_id', 'metadata'].find((column) => !columns.has(column));
   if (missing !== undefined) {
-    throw new FatalError(
-      `AUTO_MIGRATE=false, but the table ${sql.display} ${columns.size === 0 ? missing : `has no ${missing} column`}; ` +
-        'run the consumer once with AUTO_MIGRATE=true as the table owner, or create it as the README shows',
-      { code: FATAL_CODES.postgresTable },
-    );
+    throw notCreatedYet(`the table ${sql.display} ${columns.size === 0 ? missing : `has no ${missing} column`}`);
+  }
+  if ((await columnsOf(pool, sql.offsetsColumns)).size === 0) {
+    throw notCreatedYet(`the offsets table ${sql.offsetsDisplay} is not visible to this user`);
   }
   return 'checked';
 }
 
+function notCreatedYet(problem: string): FatalError {
+  return new FatalError(
+    `AUTO_MIGRATE=false, but ${problem}; run the consumer once with AUTO_MIGRATE=true as the table owner, ` +
+      'or create the tables as the README shows',
+    { code: FATAL_CODES.postgresTable },
+  );
+}
+
+export interface InsertResult {
+  /** How many rows were new (events already stored are skipped). */
+  inserted: number;
+  /** With an offset move: whether it was made, in the rows' transaction; when not, nothing was stored. */
+  move?: MoveResult;
+}
+
 /**
- * Stores the rows atomically; returns how many were new (events already stored are skipped). The fast
+ * Stores the rows atomically, and with `move` the partition's offset in the same transaction. The fast
  * path is one COPY into the table; a batch holding an already-stored event fails it as a whole, and is
  * then stored through the staging table, which skips those events.
  */
-export async function insertRows(pool: Pool, sql: TableSql, rows: CopyRows): Promise<number> {
-  if (rows.length === 0) return 0;
-  const { text } = rows;
+export async function insertRows(
+  pool: Pool,
+  sql: TableSql,
+  rows: CopyRows,
+  move?: { groupId: string } & OffsetMove,
+): Promise<InsertResult> {
+  if (rows.length === 0 && move === undefined) return { inserted: 0 };
   const client = await pool.connect();
   // A connection that drops mid-statement is reported by the statement it fails; without a listener
   // the client's own 'error' event would end the process.
   client.on('error', ignoreClientError);
   try {
-    const inserted = await copyIntoTable(client, sql, text).then(
-      () => rows.length,
-      (error: unknown) => {
-        if (!isAlreadyStored(error)) throw error;
-        return insertSkippingStored(client, sql, text);
-      },
-    );
+    const result = move === undefined ? await insertAlone(client, sql, rows) : await insertMoving(client, sql, rows, move);
     client.off('error', ignoreClientError);
     client.release();
-    return inserted;
+    return result;
   } catch (error) {
     // A connection whose transaction failed is rolled back and closed rather than reused half-way.
     await client.query('ROLLBACK').catch(() => undefined);
@@ -124,16 +142,52 @@ export async function insertRows(pool: Pool, sql: TableSql, rows: CopyRows): Pro
   }
 }
 
+async function insertAlone(client: pg.PoolClient, sql: TableSql, rows: CopyRows): Promise<InsertResult> {
+  try {
+    await copyIntoTable(client, sql, rows.text);
+    return { inserted: rows.length };
+  } catch (error) {
+    if (!isAlreadyStored(error)) throw error;
+  }
+  await client.query('BEGIN');
+  const inserted = await insertSkippingStored(client, sql, rows.text);
+  await client.query('COMMIT');
+  return { inserted };
+}
+
+async function insertMoving(
+  client: pg.PoolClient,
+  sql: TableSql,
+  rows: CopyRows,
+  { groupId, ...move }: { groupId: string } & OffsetMove,
+): Promise<InsertResult> {
+  await client.query('BEGIN');
+  let inserted = rows.length;
+  if (rows.length > 0) {
+    try {
+      await copyIntoTable(client, sql, rows.text);
+    } catch (error) {
+      if (!isAlreadyStored(error)) throw error;
+      await client.query('ROLLBACK');
+      await client.query('BEGIN');
+      inserted = await insertSkippingStored(client, sql, rows.text);
+    }
+  }
+  const moved = await moveOffset(client, sql, groupId, move);
+  // Not where the batch starts: none of it is kept, and the consumer goes where the table says.
+  await client.query(moved.moved ? 'COMMIT' : 'ROLLBACK');
+  return { inserted: moved.moved ? inserted : 0, move: moved };
+}
+
 async function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<void> {
   await pipeline(Readable.from([text]), client.query(copyFrom(sql.copyIntoTable)));
 }
 
+/** In the caller's transaction: the staging table is emptied at its commit. */
 async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<number> {
-  await client.query('BEGIN');
   await client.query(CREATE_STAGING);
   await pipeline(Readable.from([text]), client.query(copyFrom(COPY_INTO_STAGING)));
   const result = await client.query(sql.insertFromStaging);
-  await client.query('COMMIT');
   return result.rowCount ?? 0;
 }
 
@@ -162,8 +216,11 @@ export async function prepareDatabase(
   const database = describeDatabaseUrl(databaseUrl);
   // Something other than PostgreSQL at that address (a Kafka port, say) would otherwise be waited for.
   const checkServer = async () => {
-    const problem = await postgresListenerProblem(databaseUrl);
-    if (problem) throw new FatalError(problem, { code: FATAL_CODES.misconfigured });
+    const hosts = parseDatabaseHosts(databaseUrl);
+    for (const url of typeof hosts === 'string' ? [] : hosts.urls) {
+      const problem = await postgresListenerProblem(url);
+      if (problem) throw new FatalError(problem, { code: FATAL_CODES.misconfigured });
+    }
   };
   const logRetry = logRetries(logger, 'waiting for PostgreSQL', { event: LOG_EVENT.waitingForPostgres, database });
   let outcome: MigrationOutcome;

@@ -4,9 +4,12 @@
  * permissions).
  */
 import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
+import { WrongSessionError } from './database-hosts.js';
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01']);
+// 25006: a write on a read-only session, as on a primary that came back as a standby: the next
+// connection looks for the writable host (database-hosts.ts).
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '25006']);
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -40,6 +43,7 @@ function codeOf(error: Error): string | undefined {
 }
 
 export function isTransientPgError(error: Error): boolean {
+  if (error instanceof WrongSessionError) return true;
   const code = codeOf(error);
   if (code !== undefined) {
     if (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;

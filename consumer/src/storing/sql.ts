@@ -50,6 +50,14 @@ export function sqlFor({ schema, name }: TableName) {
   // Names PostgreSQL derives from the table's (its SERIAL sequence), cut to its 63-byte limit as it does.
   const derived = (suffix: string) => quoted(`${name}${suffix}`.slice(0, 63));
   const qualified = (suffix: string) => (schema === undefined ? derived(suffix) : `${quoted(schema)}.${derived(suffix)}`);
+  const offsetsName = `${name}_offsets`.slice(0, 63);
+  const offsets = qualified('_offsets');
+  const columnsQuery = (table: string) => ({
+    text: `
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2`,
+    values: [schema ?? null, table],
+  });
   return {
     /** For messages: the table as the operator named it. */
     display: schema === undefined ? name : `${schema}.${name}`,
@@ -75,12 +83,36 @@ INSERT INTO ${table} (${COLUMN_LIST})
 SELECT ${COLUMN_LIST} FROM ${STAGING_TABLE}
 ON CONFLICT (event_id) DO NOTHING`,
 
-    columns: {
-      text: `
-SELECT column_name FROM information_schema.columns
-WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2`,
-      values: [schema ?? null, name],
-    },
+    /**
+     * Where each partition's next event is, per consumer group: moved in the transaction that stores the
+     * events before it, so the table and its position in the topic can never disagree (docs/architecture.md).
+     */
+    offsetsDisplay: schema === undefined ? offsetsName : `${schema}.${offsetsName}`,
+
+    createOffsetsTable: `
+CREATE TABLE IF NOT EXISTS ${offsets} (
+  group_id    TEXT        NOT NULL,
+  topic       TEXT        NOT NULL,
+  partition   INTEGER     NOT NULL,
+  next_offset BIGINT      NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, topic, partition)
+)`,
+
+    /**
+     * Moves a partition's offset from $4 to $5, or records it when the partition has none yet; a
+     * partition found anywhere but at $4 is left as it is (no row affected): the batch did not start
+     * where the table ends.
+     */
+    moveOffset: `
+INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $5)
+ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+WHERE stored.next_offset = $4`,
+
+    readOffset: `SELECT next_offset FROM ${offsets} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+
+    columns: columnsQuery(name),
+    offsetsColumns: columnsQuery(offsetsName),
 
     /**
      * Adopts the table of the original .NET consumer (SERIAL id, no event_id) in place, in the

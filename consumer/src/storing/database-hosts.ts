@@ -1,0 +1,115 @@
+/**
+ * Several PostgreSQL hosts in one DATABASE_URL, as libpq takes them: `postgres://user@host1:5432,host2:5433/db`
+ * with `target_session_attrs` = `read-write` (the default here: the consumer only writes), `primary` or
+ * `any`. node-postgres connects to one host only, so each new connection of the pool goes to the host
+ * that last served, checked as libpq checks it; a host that refuses, or is not what was asked for, hands
+ * the next connection to the next host in the list. The batch store's backoff paces the rounds.
+ */
+import pg from 'pg';
+
+export const TARGET_SESSION_ATTRS = ['read-write', 'primary', 'any'] as const;
+export type TargetSessionAttrs = (typeof TARGET_SESSION_ATTRS)[number];
+
+export interface DatabaseHosts {
+  /** One URL per host, in the order given, each a plain single-host URL node-postgres understands. */
+  urls: string[];
+  /** `host:port` of each, for logs (no credentials). */
+  names: string[];
+  targetSessionAttrs: TargetSessionAttrs;
+}
+
+const URL_PARTS = /^(postgres(?:ql)?:\/\/)(?:([^@/?#]*)@)?([^/?#]*)(.*)$/;
+
+/** The hosts of a DATABASE_URL, or a sentence saying what is wrong with it. */
+export function parseDatabaseHosts(databaseUrl: string): DatabaseHosts | string {
+  const parts = URL_PARTS.exec(databaseUrl);
+  if (!parts) return 'must be a postgres:// URL';
+  const [, scheme, userInfo, hostList = '', rest = ''] = parts;
+  const hosts = hostList.split(',');
+  const given = hosts.map((host) => `${scheme}${userInfo === undefined ? '' : `${userInfo}@`}${host}${rest}`);
+  if ((hosts.length > 1 && hosts.includes('')) || !given.every((url) => URL.canParse(url))) {
+    return 'must be a postgres:// URL (several hosts separated by commas: host1:5432,host2:5432)';
+  }
+  const asked = new URL(given[0] as string).searchParams.get('target_session_attrs') ?? 'read-write';
+  if (!(TARGET_SESSION_ATTRS as readonly string[]).includes(asked)) {
+    return `target_session_attrs must be ${TARGET_SESSION_ATTRS.join(', ')} (the consumer writes: a standby will not do)`;
+  }
+  const urls = given.map(withoutTargetSessionAttrs);
+  const names = urls.map((url) => {
+    const parsed = new URL(url);
+    return `${parsed.hostname || 'localhost'}:${parsed.port || '5432'}`;
+  });
+  return { urls, names, targetSessionAttrs: asked as TargetSessionAttrs };
+}
+
+function withoutTargetSessionAttrs(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('target_session_attrs')) return url;
+  parsed.searchParams.delete('target_session_attrs');
+  return parsed.toString();
+}
+
+/** A connection to a host that is not what `target_session_attrs` asks for; the next host is tried. */
+export class WrongSessionError extends Error {
+  override readonly name = 'WrongSessionError';
+}
+
+/** What `target_session_attrs` finds wrong with a connected session, if anything. */
+async function sessionProblem(client: pg.Client, wanted: TargetSessionAttrs): Promise<string | undefined> {
+  if (wanted === 'any') return undefined;
+  if (wanted === 'primary') {
+    const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+    return rows[0]?.standby ? 'a standby (target_session_attrs=primary)' : undefined;
+  }
+  const { rows } = await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
+  return rows[0]?.transaction_read_only === 'on' ? 'read-only (target_session_attrs=read-write)' : undefined;
+}
+
+/**
+ * node-postgres' client, connecting to the host in turn: the pool creates one per connection with the
+ * pool's options, so which host it goes to is decided here.
+ */
+export function clientForHosts(hosts: DatabaseHosts): typeof pg.Client {
+  let current = 0;
+  const failed = (index: number) => {
+    // Several connections failing on one host move the turn on once.
+    if (current === index) current = (index + 1) % hosts.urls.length;
+  };
+  return class HostClient extends pg.Client {
+    private readonly hostIndex: number;
+
+    constructor(config?: pg.ClientConfig) {
+      const hostIndex = current;
+      super({ ...config, connectionString: hosts.urls[hostIndex] });
+      this.hostIndex = hostIndex;
+    }
+
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((error: Error) => void) | ((error: null, client: pg.Client) => void)): void;
+    override connect(
+      callback?: ((error: Error) => void) | ((error: null, client: pg.Client) => void),
+    ): Promise<pg.Client> | undefined {
+      const connecting = this.connectChecked().then(() => this);
+      if (callback === undefined) return connecting;
+      connecting.then(
+        (client) => (callback as (error: null, client: pg.Client) => void)(null, client),
+        (error: Error) => (callback as (error: Error) => void)(error),
+      );
+      return undefined;
+    }
+
+    private async connectChecked(): Promise<void> {
+      try {
+        await super.connect();
+        const problem = await sessionProblem(this, hosts.targetSessionAttrs);
+        if (problem !== undefined) {
+          await this.end().catch(() => undefined);
+          throw new WrongSessionError(`PostgreSQL at ${hosts.names[this.hostIndex]} is ${problem}`);
+        }
+      } catch (error) {
+        failed(this.hostIndex);
+        throw error;
+      }
+    }
+  };
+}

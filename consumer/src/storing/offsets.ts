@@ -1,0 +1,31 @@
+/**
+ * Each partition's position in the topic, kept in PostgreSQL beside the rows: the offset of the next
+ * event to store. It only moves from where a batch started to where it ends, in the transaction that
+ * stores the batch, so a database that loses its latest transactions (a failover, a restore) loses their
+ * offsets with them, and the consumer reads those events again.
+ */
+import type pg from 'pg';
+import type { TableSql } from './sql.js';
+
+/** A batch's place in its partition: `from` is the offset it was fetched at, `to` the one after its last message. */
+export interface OffsetMove {
+  topic: string;
+  partition: number;
+  from: bigint;
+  to: bigint;
+}
+
+/** Moved, or not because the partition's stored offset is elsewhere (it is given). */
+export type MoveResult = { moved: true } | { moved: false; stored: bigint };
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** Moves the offset in `queryable`'s transaction (or on its own, outside one). */
+export async function moveOffset(queryable: Queryable, sql: TableSql, groupId: string, move: OffsetMove): Promise<MoveResult> {
+  const key = [groupId, move.topic, move.partition];
+  const { rowCount } = await queryable.query(sql.moveOffset, [...key, move.from.toString(), move.to.toString()]);
+  if (rowCount === 1) return { moved: true };
+  const { rows } = await queryable.query<{ next_offset: string }>(sql.readOffset, key);
+  // The row exists: the insert met it. It cannot be deleted by anyone but an operator.
+  return { moved: false, stored: BigInt(rows[0]?.next_offset ?? move.from) };
+}
