@@ -17,6 +17,8 @@ export const LOG_EVENT = {
   /** At debug level: the ids of every batch of events the broker acknowledged (audits, the fault suite). */
   acknowledged: 'acknowledged',
   deadLettersReplayed: 'dead-letters-replayed',
+  /** At each assignment: the partitions' offsets in PostgreSQL, where they start. */
+  startingAtStoredOffsets: 'starting-at-stored-offsets',
   /** A batch did not continue the table: its partition is read again from PostgreSQL's offset. */
   movedToStoredOffset: 'moved-to-stored-offset',
   /** Events missing from PostgreSQL that Kafka no longer holds. */

@@ -4,17 +4,25 @@
  * the `postgres` system user, since PostgreSQL refuses to run as root.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export interface PostgresServer {
   /** A superuser URL (trust authentication on loopback). */
   readonly url: string;
+  readonly port: number;
   start(): void;
   /** `immediate` is a crash as far as clients can tell: no goodbye, no checkpoint. */
   stop(mode?: 'fast' | 'immediate'): void;
+  /** kill -9 of the server and every process of it: the machine is gone. */
+  kill(): void;
   destroy(): void;
+}
+
+/** A streaming replica: read-only until promoted. */
+export interface StandbyServer extends PostgresServer {
+  promote(): void;
 }
 
 function binDir(): string {
@@ -35,33 +43,9 @@ export interface PostgresServerOptions {
 }
 
 export function createPostgresServer(port: number, options: PostgresServerOptions = {}): PostgresServer {
-  const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'user-actions-faults-pg-'));
-  const dataDir = join(dir, 'data');
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) {
-    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-    chownSync(dir, uid, gid);
-  }
-  const run = (command: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
-    // From the server's own folder: the postgres user may not enter the working directory.
-    execFileSync(file, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  };
-
+  const { dir, dataDir, run, chownToServer } = serverDirectory();
   run('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync']);
-  writeFileSync(
-    join(dataDir, 'postgresql.auto.conf'),
-    [
-      `port = ${port}`,
-      "listen_addresses = '127.0.0.1'",
-      `unix_socket_directories = '${dir}'`,
-      'fsync = off',
-      'max_connections = 200',
-      ...(options.settings ?? []),
-    ].join('\n'),
-  );
+  writeFileSync(join(dataDir, 'postgresql.auto.conf'), serverSettings(port, dir, options.settings));
   const written = ['postgresql.auto.conf'];
   if (options.hba !== undefined) {
     writeFileSync(join(dataDir, 'pg_hba.conf'), options.hba);
@@ -71,12 +55,80 @@ export function createPostgresServer(port: number, options: PostgresServerOption
     writeFileSync(join(dataDir, name), content, { mode: 0o600 });
     written.push(name);
   }
-  if (asRoot) execFileSync('chown', ['postgres:postgres', ...written.map((name) => join(dataDir, name))]);
+  chownToServer(written.map((name) => join(dataDir, name)));
+  return serverIn({ dir, dataDir, run }, port);
+}
 
+/**
+ * A streaming replica of `primary` (a base backup of it, following its WAL), connecting to it at
+ * `replicateFrom` (a proxy, say, to hold replication back); asynchronous unless the primary names it in
+ * `synchronous_standby_names`.
+ */
+export function createStandbyServer(port: number, replicateFrom: { host: string; port: number }): StandbyServer {
+  const { dir, dataDir, run } = serverDirectory();
+  const from = ['-h', replicateFrom.host, '-p', String(replicateFrom.port), '-U', 'postgres'];
+  run('pg_basebackup', [...from, '-D', dataDir, '--write-recovery-conf', '--wal-method=stream', '--no-sync']);
+  // After the primary's settings, which the backup copied: the later line wins.
+  appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\n${serverSettings(port, dir, ["cluster_name = 'standby'"])}`);
+  const server = serverIn({ dir, dataDir, run }, port);
+  return { ...server, promote: () => run('pg_ctl', ['-D', dataDir, '-w', 'promote']) };
+}
+
+function serverSettings(port: number, dir: string, settings: string[] = []): string {
+  return [
+    `port = ${port}`,
+    "listen_addresses = '127.0.0.1'",
+    `unix_socket_directories = '${dir}'`,
+    'fsync = off',
+    'max_connections = 200',
+    ...settings,
+    '',
+  ].join('\n');
+}
+
+type Run = (command: string, args: string[]) => void;
+
+function serverDirectory(): { dir: string; dataDir: string; run: Run; chownToServer: (paths: string[]) => void } {
+  const bin = binDir();
+  const dir = mkdtempSync(join(tmpdir(), 'user-actions-faults-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+    const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+    chownSync(dir, uid, gid);
+  }
+  const run: Run = (command, args) => {
+    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
+    // From the server's own folder: the postgres user may not enter the working directory.
+    execFileSync(file, argv, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  const chownToServer = (paths: string[]) => {
+    if (asRoot && paths.length > 0) execFileSync('chown', ['postgres:postgres', ...paths]);
+  };
+  return { dir, dataDir: join(dir, 'data'), run, chownToServer };
+}
+
+function serverIn({ dir, dataDir, run }: { dir: string; dataDir: string; run: Run }, port: number): PostgresServer {
   const server: PostgresServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
     start: () => run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', 'start']),
     stop: (mode = 'fast') => run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']),
+    kill: () => {
+      const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+      for (const process_ of [pid, ...children.map(Number)]) {
+        try {
+          process.kill(process_, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      // The next start must not find the killed server's pid file in use.
+      for (let waited = 0; waited < 100 && isAlive(pid); waited++) execFileSync('sleep', ['0.05']);
+    },
     destroy: () => {
       try {
         server.stop('immediate');
@@ -87,4 +139,13 @@ export function createPostgresServer(port: number, options: PostgresServerOption
     },
   };
   return server;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -9,12 +9,15 @@ import { freePort } from './ports.js';
 export interface TcpProxy {
   readonly port: number;
   open(): Promise<void>;
+  /** Stops forwarding either way on the open connections: what is sent waits, as on a link that went silent. */
+  hold(): void;
   close(): Promise<void>;
 }
 
 export async function createTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<net.Socket>();
+  const links = new Set<[net.Socket, net.Socket]>();
   let server: net.Server | undefined;
 
   const proxy: TcpProxy = {
@@ -28,10 +31,21 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
           socket.on('error', () => undefined);
         }
         client.pipe(upstream).pipe(client);
+        const link: [net.Socket, net.Socket] = [client, upstream];
+        links.add(link);
+        client.on('close', () => links.delete(link));
         client.on('close', () => upstream.destroy());
         upstream.on('close', () => client.destroy());
       });
       await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
+    },
+    hold() {
+      for (const [client, upstream] of links) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
     },
     async close() {
       for (const socket of sockets) socket.destroy();

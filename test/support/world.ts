@@ -4,9 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
 import type { StoredRow } from '../../consumer/src/storing/columns.js';
+import { parseDatabaseHosts, poolForHosts } from '../../consumer/src/storing/database-hosts.js';
 import { waitFor } from './wait.js';
 
 export type { StoredRow } from '../../consumer/src/storing/columns.js';
@@ -44,7 +45,7 @@ export async function createWorld(services?: Services): Promise<World> {
 
   await runAsAdmin(adminUrl, `CREATE DATABASE ${database}`);
   const databaseUrl = withDatabase(adminUrl, database);
-  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const db = poolFor(databaseUrl, 2);
   const kafka = new Kafka({ clientId: `test-${id}`, brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
@@ -100,18 +101,26 @@ async function deleteTopicsOf(admin: Admin, topic: string): Promise<void> {
   if (topics.length > 0) await admin.deleteTopics({ topics });
 }
 
+/** The URL with another database; it may name several hosts, which the URL class cannot parse. */
 export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
+  return url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*)(\/[^?#]*)?/, `$1/${database}`);
+}
+
+/** A pool on DATABASE_URL as the consumer reads it: with several hosts, on the writable one. */
+export function poolFor(url: string, max: number): pg.Pool {
+  const hosts = parseDatabaseHosts(url);
+  if (typeof hosts === 'string') throw new Error(`${url} ${hosts}`);
+  const pool = poolForHosts(hosts, { max });
+  // An idle connection to a server a test killed: the next query opens another.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 async function runAsAdmin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  const pool = poolFor(url, 1);
   try {
-    await client.query(sql);
+    await pool.query(sql);
   } finally {
-    await client.end();
+    await pool.end();
   }
 }

@@ -25,7 +25,7 @@ import { startBatchDecoder } from '../decoding/decoding-thread.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { createBatchStore } from '../storing/batch-store.js';
 import { insertRows, type Pool } from '../storing/db.js';
-import { moveOffset } from '../storing/offsets.js';
+import { moveOffset, readStoredOffsets } from '../storing/offsets.js';
 import type { TableSql } from '../storing/sql.js';
 import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
@@ -177,10 +177,33 @@ export async function startLoader(
     });
   };
 
+  // PostgreSQL's offsets, not Kafka's, say where each partition starts. A batch fetched before these
+  // seeks take effect is checked against the table anyway (store-batch.ts); this only spares the fetch,
+  // and moves a partition whose table is behind even when no new event arrives to reveal it.
+  const startAtStoredOffsets = async (assigned: number[]) => {
+    const stored = await readStoredOffsets(pool, sql, config.groupId, config.topic);
+    const starts = assigned.flatMap((partition) => {
+      const offset = stored.get(partition);
+      return offset === undefined ? [] : [[partition, offset] as const];
+    });
+    for (const [partition, offset] of starts) consumer.seek({ topic: config.topic, partition, offset: offset.toString() });
+    logger.info(
+      {
+        event: LOG_EVENT.startingAtStoredOffsets,
+        topic: config.topic,
+        offsets: Object.fromEntries(starts.map(([partition, offset]) => [partition, offset.toString()])),
+      },
+      "starting the assigned partitions at PostgreSQL's offsets",
+    );
+  };
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const partitions = Object.values(payload.memberAssignment).flat();
+    const partitions = payload.memberAssignment[config.topic] ?? [];
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
     readiness.met('kafka');
+    startAtStoredOffsets(partitions).catch((error: unknown) => {
+      // The first batch of each partition is checked against the table when it is stored.
+      logger.warn({ reason: toError(error).message }, "could not read PostgreSQL's offsets at assignment");
+    });
   });
   // kafkajs restarts itself after most failures, but gives up on some it calls permanent, such as no
   // group coordinator while a broker is away for a while. Those that are transient for us start the

@@ -3,7 +3,8 @@
  * with `target_session_attrs` = `read-write` (the default here: the consumer only writes), `primary` or
  * `any`. node-postgres connects to one host only, so each new connection of the pool goes to the host
  * that last served, checked as libpq checks it; a host that refuses, or is not what was asked for, hands
- * the next connection to the next host in the list. The batch store's backoff paces the rounds.
+ * the turn to the next host in the list, and the pool tries each host once before it reports failure.
+ * The callers' backoff paces the rounds.
  */
 import pg from 'pg';
 
@@ -112,4 +113,32 @@ export function clientForHosts(hosts: DatabaseHosts): typeof pg.Client {
       }
     }
   };
+}
+
+type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: (release?: unknown) => void) => void;
+
+/** A pool whose connections go to the host `target_session_attrs` asks for, trying each host in a round. */
+export function poolForHosts(hosts: DatabaseHosts, options: Omit<pg.PoolConfig, 'Client' | 'connectionString'>): pg.Pool {
+  class HostsPool extends pg.Pool {
+    override connect(): Promise<pg.PoolClient>;
+    override connect(callback: ConnectCallback): void;
+    override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
+      const connecting = (async () => {
+        for (let tried = 1; ; tried++) {
+          try {
+            return await super.connect();
+          } catch (error) {
+            if (tried >= hosts.urls.length) throw error;
+          }
+        }
+      })();
+      if (callback === undefined) return connecting;
+      connecting.then(
+        (client) => callback(undefined, client, (release) => client.release(release as boolean | Error | undefined)),
+        (error: Error) => callback(error, undefined, () => undefined),
+      );
+      return undefined;
+    }
+  }
+  return new HostsPool({ ...options, Client: clientForHosts(hosts) });
 }

@@ -3,10 +3,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
-import pg from 'pg';
+import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
-import { clientForHosts, parseDatabaseHosts } from './database-hosts.js';
+import { parseDatabaseHosts, poolForHosts } from './database-hosts.js';
 import { type MoveResult, moveOffset, type OffsetMove } from './offsets.js';
 import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
@@ -24,8 +24,7 @@ export function describeDatabaseUrl(databaseUrl: string): string {
 export function createPool(databaseUrl: string, logger: Logger): Pool {
   const hosts = parseDatabaseHosts(databaseUrl);
   if (typeof hosts === 'string') throw new FatalError(`DATABASE_URL ${hosts}`, { code: FATAL_CODES.misconfigured });
-  const pool = new pg.Pool({
-    Client: clientForHosts(hosts),
+  const pool = poolForHosts(hosts, {
     max: 4,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,

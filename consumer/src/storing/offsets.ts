@@ -29,3 +29,14 @@ export async function moveOffset(queryable: Queryable, sql: TableSql, groupId: s
   // The row exists: the insert met it. It cannot be deleted by anyone but an operator.
   return { moved: false, stored: BigInt(rows[0]?.next_offset ?? move.from) };
 }
+
+/** The stored offsets of a group's partitions of a topic. */
+export async function readStoredOffsets(
+  queryable: Queryable,
+  sql: TableSql,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
+  const { rows } = await queryable.query<{ partition: number; next_offset: string }>(sql.readOffsets, [groupId, topic]);
+  return new Map(rows.map((row) => [row.partition, BigInt(row.next_offset)]));
+}

@@ -109,6 +109,8 @@ INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset) VALUE
 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
 WHERE stored.next_offset = $4`,
 
+    readOffsets: `SELECT partition, next_offset FROM ${offsets} WHERE group_id = $1 AND topic = $2`,
+
     readOffset: `SELECT next_offset FROM ${offsets} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
 
     columns: columnsQuery(name),
