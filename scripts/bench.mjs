@@ -11,6 +11,7 @@
 //             and p99 without the first 5 s, while the consumer settles           → steady_p99_ms
 //   baseline  the original system's loader: one connection and one INSERT a message → baseline_eps
 //   ceiling   PostgreSQL's server-side COPY of the catch-up rows into a copy of the table → copy_ceiling_eps
+//   offsets   the consumer's insert of those rows, with and without the offset in the transaction → offsets_cost
 // Every phase checks that each event is stored exactly once. The run ends with a table, one JSON line,
 // and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg); --save also
 // copies the results and charts into docs/benchmarks/, which docs/benchmarks.md shows.
@@ -26,6 +27,7 @@ import {
   copyCeilingPhase,
   kafkaScript,
   latencyPhase,
+  offsetsCostPhase,
   producerPhase,
   sustainedPhase,
 } from './bench/phases.mjs';
@@ -55,6 +57,7 @@ async function main() {
     const idle = await latencyPhase(db, stored, 2, SIZES.idleSeconds, 'default pace');
     const baseline_eps = await baselinePhase(db);
     const copy_ceiling_eps = await copyCeilingPhase(db);
+    const offsets = await offsetsCostPhase(db);
     const results = {
       sustained_eps: Math.round(sustained.eps),
       catchup_eps: Math.round(catchUp.eps),
@@ -68,6 +71,9 @@ async function main() {
       producer_random_eps: Math.round(producer_random_eps),
       baseline_eps: Math.round(baseline_eps),
       copy_ceiling_eps: Math.round(copy_ceiling_eps),
+      store_without_offsets_eps: Math.round(offsets.plainEps),
+      store_with_offsets_eps: Math.round(offsets.movingEps),
+      offsets_cost: Number(offsets.cost.toFixed(3)),
       catchup_vs_copy_ceiling: Number((catchUp.eps / copy_ceiling_eps).toFixed(3)),
       sustained_vs_baseline: Number((sustained.eps / baseline_eps).toFixed(1)),
       backlog_events: SIZES.backlog,

@@ -83,6 +83,9 @@ const FIGURES = {
   consumer_rss_mb: 'consumer RSS, maximum',
   baseline_eps: 'baseline (original loader)',
   copy_ceiling_eps: 'PostgreSQL COPY ceiling',
+  store_without_offsets_eps: 'store, offsets in Kafka only',
+  store_with_offsets_eps: 'store, offsets in PostgreSQL',
+  offsets_cost: 'cost of the offsets in PostgreSQL',
   catchup_vs_copy_ceiling: 'catch-up / COPY ceiling',
   sustained_vs_baseline: 'sustained / baseline',
 };
@@ -96,6 +99,7 @@ const TARGETS = {
   p99_ms: '≤ 250',
   idle_p99_ms: '≤ 100',
   consumer_rss_mb: '≤ 250',
+  offsets_cost: '< 0.05',
 };
 
 /** @param {string} figure */

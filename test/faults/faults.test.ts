@@ -4,10 +4,17 @@
  * against a broker and a PostgreSQL server of the suite's own, and ends with the counts in one table.
  * `npm run test:faults` runs the CI-sized version; `npm run test:faults -- --full` the full numbers.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTopic } from '../support/kafka.js';
-import { createPostgresServer, type PostgresServer } from '../support/postgres-server.js';
+import { createPostgresServer, createStandbyServer, type PostgresServer } from '../support/postgres-server.js';
+import { createTcpProxy } from '../support/tcp-proxy.js';
+import type { World } from '../support/world.js';
 import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
 import { POISON_KINDS, sendPoison } from './poison.js';
 import { repeatedly, runScenario, type ScenarioResult } from './scenario.js';
@@ -24,6 +31,8 @@ const spacing = (times: number) => Math.floor((runSeconds * 1000 * 0.8) / times)
 // Fixed ports below the kernel's ephemeral range (32768+), so that no outgoing connection can hold one.
 let postgres: PostgresServer;
 let kafka: KafkaBrokers;
+/** A scenario's own servers (a primary and its replica), removed after the worlds on them. */
+const ownServers: PostgresServer[] = [];
 const results: ScenarioResult[] = [];
 
 beforeAll(async () => {
@@ -37,16 +46,18 @@ afterAll(async () => {
   printTable(results, FULL ? 'full' : 'CI');
   await kafka?.destroy();
   postgres?.destroy();
+  for (const server of ownServers) server.destroy();
 });
 
 async function scenario(
   name: string,
-  options: { consumers?: number; events?: number; brokers?: KafkaBrokers },
+  options: { consumers?: number; events?: number; brokers?: KafkaBrokers; postgres?: PostgresServer; databaseUrl?: string },
   fault: Parameters<typeof runScenario>[0]['fault'],
 ) {
   const result = await runScenario({
     name,
-    postgres,
+    postgres: options.postgres ?? postgres,
+    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
     kafka: options.brokers ?? kafka,
     events: options.events ?? SIZE.events,
     intervalMs: SIZE.intervalMs,
@@ -177,4 +188,90 @@ describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.event
       await cluster.destroy();
     }
   });
+
+  it('10. failover to an asynchronous replica that lacks the last commits', async () => {
+    const primary = createPostgresServer(25442);
+    primary.start();
+    // The replica follows through a link the fault can hold, so that it really is behind at the kill.
+    const link = await createTcpProxy({ host: '127.0.0.1', port: 25442 });
+    await link.open();
+    const standby = createStandbyServer(25443, 25442, { followVia: link.port });
+    standby.start();
+    ownServers.push(primary, standby);
+    const result = await scenario(
+      'failover, asynchronous replica behind',
+      { postgres: primary, databaseUrl: 'postgres://postgres@127.0.0.1:25442,127.0.0.1:25443/postgres' },
+      async ({ world, databaseLost }) => {
+        await sleep(spacing(2));
+        link.hold();
+        await sleep(3_000); // commits the replica never gets
+        const onPrimary = await rowsOn(primary, world);
+        primary.kill();
+        await link.close();
+        const onStandby = await rowsOn(standby, world);
+        standby.promote();
+        databaseLost.count = onPrimary - onStandby;
+      },
+    );
+    expect(result.databaseLost, 'rows the replica lacked at the failover').toBeGreaterThan(0);
+  });
+
+  it('11. failover to a synchronous replica', async () => {
+    const primary = createPostgresServer(25452, { settings: ["synchronous_standby_names = '*'"] });
+    primary.start();
+    const standby = createStandbyServer(25453, 25452);
+    standby.start();
+    ownServers.push(primary, standby);
+    await scenario(
+      'failover, synchronous replica',
+      { postgres: primary, databaseUrl: 'postgres://postgres@127.0.0.1:25452,127.0.0.1:25453/postgres' },
+      async ({ world, databaseLost }) => {
+        await sleep(spacing(2));
+        const onPrimary = await rowsOn(primary, world);
+        primary.kill();
+        const onStandby = await rowsOn(standby, world);
+        standby.promote();
+        databaseLost.count = Math.max(0, onPrimary - onStandby);
+      },
+    );
+  });
+
+  it('12. the database restored from a dump taken mid-run', async () => {
+    const result = await scenario('restored from a dump taken mid-run', {}, async ({ world, fleet, databaseLost }) => {
+      await sleep(spacing(3));
+      const dump = join(mkdtempSync(join(tmpdir(), 'user-actions-dump-')), 'events.dump');
+      execFileSync('pg_dump', ['--format=custom', '--file', dump, world.databaseUrl]);
+      await sleep(spacing(3));
+      // As an operator restores: consumers stopped, the database replaced by the dump, consumers started.
+      expect(await fleet.stopAll(), 'consumer exit codes').toEqual([0, 0]);
+      const before = await world.rowCount();
+      const database = databaseOf(world);
+      await onServer(postgres, `DROP DATABASE ${database} WITH (FORCE)`);
+      await onServer(postgres, `CREATE DATABASE ${database}`);
+      execFileSync('pg_restore', ['--dbname', world.databaseUrl, dump]);
+      databaseLost.count = before - (await world.rowCount());
+      fleet.start(2);
+    });
+    expect(result.databaseLost, 'rows the restore took away').toBeGreaterThan(0);
+  });
 });
+
+function databaseOf(world: World): string {
+  return /\/([^/?#]+)(?:[?#].*)?$/.exec(world.databaseUrl)?.[1] ?? '';
+}
+
+/** A statement on one server's `postgres` database. */
+async function onServer(server: PostgresServer, sql: string, database = 'postgres'): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: server.url.replace(/\/postgres$/, `/${database}`) });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The rows of the scenario's table on one server (a replica answers reads). */
+async function rowsOn(server: PostgresServer, world: World): Promise<number> {
+  return Number((await onServer(server, 'SELECT count(*) FROM useractions', databaseOf(world))).rows[0].count);
+}

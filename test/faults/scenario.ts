@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_EVENT } from '@user-actions/shared';
 import { topicEnds } from '../../shared/src/kafka/topics.js';
 import { type Daemon, spawnDaemon } from '../support/daemon.js';
-import { committedOffsets, readTopic } from '../support/kafka.js';
+import { readTopic } from '../support/kafka.js';
 import type { PostgresServer } from '../support/postgres-server.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
 import { createWorld, type World } from '../support/world.js';
@@ -26,6 +26,8 @@ export interface ScenarioResult {
   /** Dead letters in the topic, repeats included. */
   deadLetterCopies: number;
   recoverySeconds: number;
+  /** Rows PostgreSQL lost in the fault (a failover to a replica behind, a restore), which Kafka refilled. */
+  databaseLost?: number;
 }
 
 export interface ScenarioContext {
@@ -38,11 +40,15 @@ export interface ScenarioContext {
   acknowledged: Set<string>;
   /** Messages the scenario produced that must end in the dead-letter topic. */
   poisonSent: { count: number };
+  /** Set by a fault that makes PostgreSQL lose rows: how many. */
+  databaseLost: { count?: number };
 }
 
 export interface ScenarioOptions {
   name: string;
   postgres: PostgresServer;
+  /** DATABASE_URL's server part when it is not `postgres`'s alone (a primary and its replica). */
+  databaseUrl?: string;
   kafka: KafkaBrokers;
   events: number;
   /** Time between the producer's events; the run lasts about events × intervalMs. */
@@ -56,7 +62,10 @@ const CATCH_UP_TIMEOUT_MS = 300_000;
 export async function runScenario(
   options: ScenarioOptions,
 ): Promise<ScenarioResult & { poisonSent: number; exitCodes: (number | null)[] }> {
-  const world = await createWorld({ databaseUrl: options.postgres.url, kafkaBrokers: options.kafka.brokers });
+  const world = await createWorld({
+    databaseUrl: options.databaseUrl ?? options.postgres.url,
+    kafkaBrokers: options.kafka.brokers,
+  });
   const fleet = createFleet({ ...world.env, LOG_SUMMARY_INTERVAL_MS: '250' });
   fleet.start(options.consumers);
   const producer = spawnDaemon('producer', {
@@ -73,6 +82,7 @@ export async function runScenario(
     kafka: options.kafka,
     acknowledged: new Set(),
     poisonSent: { count: 0 },
+    databaseLost: {},
   };
 
   await options.fault(context);
@@ -110,6 +120,7 @@ export async function runScenario(
     redelivered: summed(fleet, 'redelivered'),
     ...(await deadLetterCounts(world).then(({ distinct, copies }) => ({ deadLettered: distinct, deadLetterCopies: copies }))),
     recoverySeconds: Math.round(recoverySeconds * 10) / 10,
+    ...(context.databaseLost.count !== undefined && { databaseLost: context.databaseLost.count }),
     poisonSent: context.poisonSent.count,
     exitCodes,
   };
@@ -143,13 +154,16 @@ function acknowledgedBy(producer: Daemon): string[] {
   return producer.logs.filter((line) => line.event === LOG_EVENT.acknowledged).flatMap((line) => line.eventIds as string[]);
 }
 
-/** The group has committed up to the end of every partition and the table has stopped changing. */
+/**
+ * PostgreSQL's offsets (the ones trusted: Kafka's may still be ahead of a database that lost rows) have
+ * reached the end of every partition, and the table has stopped changing.
+ */
 async function waitForCatchUp(world: World): Promise<void> {
   await waitFor(
     async () => {
       const ends = await topicEnds(world.admin, world.topic);
-      const committed = await committedOffsets(world.admin, world.groupId, world.topic).catch(() => new Map<number, bigint>());
-      return ends.filter((end) => committed.get(end.partition) !== BigInt(end.high)).length;
+      const stored = await world.storedOffsets().catch(() => new Map<number, bigint>());
+      return ends.filter((end) => (stored.get(end.partition) ?? 0n) !== BigInt(end.high)).length;
     },
     (partitionsBehind) => partitionsBehind === 0,
     { timeoutMs: CATCH_UP_TIMEOUT_MS, intervalMs: 500, what: 'the consumer group to catch up' },

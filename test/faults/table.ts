@@ -10,6 +10,7 @@ const COLUMNS: [keyof ScenarioResult, string][] = [
   ['deadLettered', 'dead-lettered'],
   ['deadLetterCopies', 'dead-letter copies'],
   ['recoverySeconds', 'recovery s'],
+  ['databaseLost', 'rows PostgreSQL lost'],
 ];
 
 /** Prints the suite's results as one Markdown table (the README shows one). */
@@ -19,7 +20,7 @@ export function printTable(results: readonly ScenarioResult[], size: string): vo
     '',
     `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
     `| ${COLUMNS.map(([key]) => (key === 'scenario' ? '---' : '---:')).join(' | ')} |`,
-    ...results.map((result) => `| ${COLUMNS.map(([key]) => String(result[key])).join(' | ')} |`),
+    ...results.map((result) => `| ${COLUMNS.map(([key]) => String(result[key] ?? '')).join(' | ')} |`),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }

@@ -22,7 +22,7 @@ let standby: StandbyServer;
 beforeAll(() => {
   primary = createPostgresServer(PRIMARY_PORT);
   primary.start();
-  standby = createStandbyServer(STANDBY_PORT, { host: '127.0.0.1', port: PRIMARY_PORT });
+  standby = createStandbyServer(STANDBY_PORT, PRIMARY_PORT);
   standby.start();
 });
 

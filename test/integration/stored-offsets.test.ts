@@ -38,14 +38,6 @@ async function produceMore(world: World, count: number, total: number): Promise<
   return consumer;
 }
 
-async function storedOffsets(world: World): Promise<Map<number, bigint>> {
-  const { rows } = await world.db.query<{ partition: number; next_offset: string }>(
-    'SELECT partition, next_offset FROM useractions_offsets WHERE group_id = $1 AND topic = $2',
-    [world.groupId, world.topic],
-  );
-  return new Map(rows.map((stored) => [stored.partition, BigInt(stored.next_offset)]));
-}
-
 const distinctEvents = async (world: World) =>
   Number((await world.db.query('SELECT count(DISTINCT event_id) AS n FROM useractions')).rows[0].n);
 
@@ -124,7 +116,7 @@ describe("the partitions' offsets in PostgreSQL", () => {
     const saved = (await world.db.query('SELECT partition, next_offset FROM saved_offsets')).rows;
     expect(starts).toEqual(Object.fromEntries(saved.map((offset) => [String(offset.partition), offset.next_offset])));
     // Kafka's offsets follow PostgreSQL's again.
-    const stored = await storedOffsets(world);
+    const stored = await world.storedOffsets();
     await waitFor(
       () => committedOffsets(world.admin, world.groupId, world.topic),
       (committed) => [...stored].every(([partition, offset]) => committed.get(partition) === offset),
@@ -149,7 +141,7 @@ describe("the partitions' offsets in PostgreSQL", () => {
     expect(redelivered).toBe(0);
     expect(upgraded.logs.filter((line) => line.event === LOG_EVENT.movedToStoredOffset)).toEqual([]);
     // Every partition that got events after the upgrade has its offset in PostgreSQL, past Kafka's old one.
-    const stored = await storedOffsets(world);
+    const stored = await world.storedOffsets();
     expect(stored.size).toBeGreaterThan(0);
     for (const [partition, offset] of stored) expect(offset).toBeGreaterThan(kafkaOffsets.get(partition) ?? 0n);
     expect((await upgraded.stop()).code).toBe(0);
@@ -160,7 +152,7 @@ describe("the partitions' offsets in PostgreSQL", () => {
     const { consumer } = await produceAndStore(world, world.env, 300);
     expect((await consumer.stop()).code).toBe(0);
     // PostgreSQL lost everything (an old backup) while retention deleted the first 10 events of one partition.
-    const stored = await storedOffsets(world);
+    const stored = await world.storedOffsets();
     const [partition, end] = [...stored].sort(([, a], [, b]) => Number(b - a))[0] as [number, bigint];
     expect(end).toBeGreaterThan(10n);
     await world.db.query('TRUNCATE useractions');
@@ -187,7 +179,7 @@ describe("the partitions' offsets in PostgreSQL", () => {
     expect(await waitUntilStable(world.rowCount, { stableMs: 1_000 })).toBe(290);
     const metrics = await (await fetch(`http://127.0.0.1:${await opsPortOf(going)}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^user_actions_events_lost_total\\{partition="${partition}"[^}]*\\} 10$`, 'm'));
-    expect((await storedOffsets(world)).get(partition)).toBe(end);
+    expect((await world.storedOffsets()).get(partition)).toBe(end);
     expect((await going.stop()).code).toBe(0);
   });
 

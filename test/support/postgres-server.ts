@@ -60,16 +60,23 @@ export function createPostgresServer(port: number, options: PostgresServerOption
 }
 
 /**
- * A streaming replica of `primary` (a base backup of it, following its WAL), connecting to it at
- * `replicateFrom` (a proxy, say, to hold replication back); asynchronous unless the primary names it in
- * `synchronous_standby_names`.
+ * A streaming replica of the primary on `primaryPort` (a base backup of it, following its WAL), through
+ * `followVia` if given (a proxy's port, say, to hold replication back); asynchronous unless the primary
+ * names it in `synchronous_standby_names`.
  */
-export function createStandbyServer(port: number, replicateFrom: { host: string; port: number }): StandbyServer {
+export function createStandbyServer(
+  port: number,
+  primaryPort: number,
+  { followVia }: { followVia?: number } = {},
+): StandbyServer {
   const { dir, dataDir, run } = serverDirectory();
-  const from = ['-h', replicateFrom.host, '-p', String(replicateFrom.port), '-U', 'postgres'];
+  const from = ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres'];
   run('pg_basebackup', [...from, '-D', dataDir, '--write-recovery-conf', '--wal-method=stream', '--no-sync']);
   // After the primary's settings, which the backup copied: the later line wins.
-  appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\n${serverSettings(port, dir, ["cluster_name = 'standby'"])}`);
+  const follow = followVia === undefined ? [] : [`primary_conninfo = 'host=127.0.0.1 port=${followVia} user=postgres'`];
+  // Promoted, it has no replica of its own to wait for: a synchronous primary's setting would hang every commit.
+  const settings = ["cluster_name = 'standby'", "synchronous_standby_names = ''", ...follow];
+  appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\n${serverSettings(port, dir, settings)}`);
   const server = serverIn({ dir, dataDir, run }, port);
   return { ...server, promote: () => run('pg_ctl', ['-D', dataDir, '-w', 'promote']) };
 }

@@ -23,6 +23,8 @@ export interface World {
   readonly db: pg.Pool;
   rows(): Promise<StoredRow[]>;
   rowCount(): Promise<number>;
+  /** The group's offsets PostgreSQL keeps beside the rows (the consumer's truth), by partition. */
+  storedOffsets(): Promise<Map<number, bigint>>;
   /** Resolves once at least `count` rows are stored (`what` names them in a timeout's message). */
   waitForRows(count: number, what?: string): Promise<number>;
 }
@@ -76,6 +78,13 @@ export async function createWorld(services?: Services): Promise<World> {
     db,
     rows: async () => (await db.query<StoredRow>('SELECT * FROM useractions ORDER BY id')).rows,
     rowCount: () => countRows(db),
+    async storedOffsets() {
+      const { rows } = await db.query<{ partition: number; next_offset: string }>(
+        'SELECT partition, next_offset FROM useractions_offsets WHERE group_id = $1 AND topic = $2',
+        [groupId, topic],
+      );
+      return new Map(rows.map((stored) => [stored.partition, BigInt(stored.next_offset)]));
+    },
     waitForRows: (count, what = `${count} rows`) =>
       waitFor(
         () => countRows(db),

@@ -22,7 +22,7 @@ const TRANSIENT_NETWORK_CODES = new Set([
 ]);
 // node-postgres reports a dropped socket or a slow connect with a message and no code.
 const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable/i;
+  /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable|Client has encountered a connection error and is not queryable/i;
 
 const UNTRUSTED_CERTIFICATE = "PostgreSQL's TLS certificate is not trusted; set DATABASE_CA_FILE to the CA that signed it";
 
