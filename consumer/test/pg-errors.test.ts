@@ -1,5 +1,6 @@
 import { FATAL_CODES, FatalError } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
+import { WrongSessionError } from '../src/storing/database-hosts.js';
 import { givingUp, isRowDataError, isTransientPgError, toFatalPgError } from '../src/storing/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -19,6 +20,9 @@ describe('classifying PostgreSQL failures', () => {
     ['a dropped socket', new Error('Connection terminated unexpectedly')],
     ['a slow connect', new Error('timeout exceeded when trying to connect')],
     ['every address refused', new AggregateError([withCode('ECONNREFUSED')], '')],
+    ['a pooled connection that broke', new Error('Client has encountered a connection error and is not queryable')],
+    ['a host that is a standby (the next host is tried)', new WrongSessionError('PostgreSQL at db1:5432 is read-only')],
+    ['a write on a primary that came back as a standby', withCode('25006')],
   ])('retries %s', (_, error) => {
     expect(isTransientPgError(error)).toBe(true);
   });

@@ -112,6 +112,15 @@ function fakes(overrides: Partial<BatchPorts> = {}, table: { stored?: bigint; lo
 
 const running = () => new AbortController().signal;
 
+/** The batch's message at `index`, found not to be an event. */
+const undecodable = (batch: PartitionBatch, index: number): DeadLetter => ({
+  topic: batch.topic,
+  partition: batch.partition,
+  message: batch.messages[index] as KafkaMessage,
+  stage: 'decode',
+  reason: 'not valid JSON',
+});
+
 describe('storing one batch', () => {
   it("moves PostgreSQL's offset in the rows' transaction, and Kafka's only once they are stored", async () => {
     const { promise: stored, resolve } = Promise.withResolvers<StoreOutcome>();
@@ -183,20 +192,13 @@ describe('storing one batch', () => {
 
   it('sends dead letters before the offset passes them: rows first, then the dead letters, then the offset', async () => {
     const batch = batchOf(4);
-    const undecodable: DeadLetter = {
-      topic: 'user-actions',
-      partition: 3,
-      message: batch.messages[3] as KafkaMessage,
-      stage: 'decode',
-      reason: 'not valid JSON',
-    };
     const { ports, observer, calls, sent, table } = fakes({
       store: async () => {
         calls.push('store');
         return { inserted: 2, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
       },
     });
-    const outcome = await storeBatch(batch, decodedOf(3, [undecodable]), ports, observer, running());
+    const outcome = await storeBatch(batch, decodedOf(3, [undecodable(batch, 3)]), ports, observer, running());
     expect(outcome).toEqual({ kind: 'committed' });
     expect(calls).toEqual(['store', 'dead-letter', 'move', 'commit']);
     expect(table.stored).toBe(104n);
@@ -249,15 +251,8 @@ describe('storing one batch', () => {
 
   it('goes back to the stored offset when it is found elsewhere as the offset moves on its own', async () => {
     const batch = batchOf(2);
-    const undecodable: DeadLetter = {
-      topic: 'user-actions',
-      partition: 3,
-      message: batch.messages[1] as KafkaMessage,
-      stage: 'decode',
-      reason: 'x',
-    };
     const { ports, observer, calls, seeks } = fakes({}, { stored: 60n });
-    const outcome = await storeBatch(batch, decodedOf(1, [undecodable]), ports, observer, running());
+    const outcome = await storeBatch(batch, decodedOf(1, [undecodable(batch, 1)]), ports, observer, running());
     expect(outcome).toEqual({ kind: 'abandoned', why: 'moved to the stored offset' });
     expect(calls).toEqual(['store', 'dead-letter', 'move', 'seek']);
     expect(seeks).toEqual([60n]);

@@ -2,6 +2,7 @@ import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
 import { spawnDaemon, spawnThroughNpm } from '../support/daemon.js';
 import { committedOffsets, readTopic } from '../support/kafka.js';
+import { processIsRunning } from '../support/processes.js';
 import { waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
@@ -77,12 +78,3 @@ it.each(['consumer', 'producer'] as const)(
     expect(processIsRunning(Number(started.pid))).toBe(false);
   },
 );
-
-function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

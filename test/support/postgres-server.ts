@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processIsRunning } from './processes.js';
 
 export interface PostgresServer {
   /** A superuser URL (trust authentication on loopback). */
@@ -134,7 +135,7 @@ function serverIn({ dir, dataDir, run }: { dir: string; dataDir: string; run: Ru
         }
       }
       // The next start must not find the killed server's pid file in use.
-      for (let waited = 0; waited < 100 && isAlive(pid); waited++) execFileSync('sleep', ['0.05']);
+      for (let waited = 0; waited < 100 && processIsRunning(pid); waited++) execFileSync('sleep', ['0.05']);
     },
     destroy: () => {
       try {
@@ -146,13 +147,4 @@ function serverIn({ dir, dataDir, run }: { dir: string; dataDir: string; run: Ru
     },
   };
   return server;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from './copy-text.js';
 import { parseDatabaseHosts, poolForHosts } from './database-hosts.js';
-import { type MoveResult, moveOffset, type OffsetMove } from './offsets.js';
+import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
 import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
@@ -160,32 +160,42 @@ async function insertMoving(
   rows: CopyRows,
   { groupId, ...move }: { groupId: string } & OffsetMove,
 ): Promise<InsertResult> {
-  await client.query('BEGIN');
+  if (rows.length === 0) return { inserted: 0, move: await moveOffset(client, sql, groupId, move) };
   let inserted = rows.length;
-  if (rows.length > 0) {
+  try {
+    // The offset first: a batch that does not continue the table costs no COPY.
+    await copyRows(client, sql.beginMovingOffsetAndCopy(groupId, move), rows.text);
+  } catch (error) {
+    await client.query('ROLLBACK');
+    const stored = offsetElsewhere(error);
+    if (stored !== undefined) return { inserted: 0, move: { moved: false, stored } };
+    if (!isAlreadyStored(error)) throw error;
     try {
-      await copyIntoTable(client, sql, rows.text);
-    } catch (error) {
-      if (!isAlreadyStored(error)) throw error;
+      await client.query(sql.beginMovingOffset(groupId, move));
+    } catch (moveError) {
       await client.query('ROLLBACK');
-      await client.query('BEGIN');
-      inserted = await insertSkippingStored(client, sql, rows.text);
+      const storedNow = offsetElsewhere(moveError);
+      if (storedNow !== undefined) return { inserted: 0, move: { moved: false, stored: storedNow } };
+      throw moveError;
     }
+    inserted = await insertSkippingStored(client, sql, rows.text);
   }
-  const moved = await moveOffset(client, sql, groupId, move);
-  // Not where the batch starts: none of it is kept, and the consumer goes where the table says.
-  await client.query(moved.moved ? 'COMMIT' : 'ROLLBACK');
-  return { inserted: moved.moved ? inserted : 0, move: moved };
+  await client.query('COMMIT');
+  return { inserted, move: { moved: true } };
 }
 
-async function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<void> {
-  await pipeline(Readable.from([text]), client.query(copyFrom(sql.copyIntoTable)));
+async function copyRows(client: pg.PoolClient, copyStatement: string, text: Buffer): Promise<void> {
+  await pipeline(Readable.from([text]), client.query(copyFrom(copyStatement)));
+}
+
+function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<void> {
+  return copyRows(client, sql.copyIntoTable, text);
 }
 
 /** In the caller's transaction: the staging table is emptied at its commit. */
 async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<number> {
   await client.query(CREATE_STAGING);
-  await pipeline(Readable.from([text]), client.query(copyFrom(COPY_INTO_STAGING)));
+  await copyRows(client, COPY_INTO_STAGING, text);
   const result = await client.query(sql.insertFromStaging);
   return result.rowCount ?? 0;
 }

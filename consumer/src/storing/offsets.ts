@@ -5,7 +5,7 @@
  * offsets with them, and the consumer reads those events again.
  */
 import type pg from 'pg';
-import type { TableSql } from './sql.js';
+import { OFFSET_ELSEWHERE, type TableSql } from './sql.js';
 
 /** A batch's place in its partition: `from` is the offset it was fetched at, `to` the one after its last message. */
 export interface OffsetMove {
@@ -23,11 +23,24 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 /** Moves the offset in `queryable`'s transaction (or on its own, outside one). */
 export async function moveOffset(queryable: Queryable, sql: TableSql, groupId: string, move: OffsetMove): Promise<MoveResult> {
   const key = [groupId, move.topic, move.partition];
-  const { rowCount } = await queryable.query(sql.moveOffset, [...key, move.from.toString(), move.to.toString()]);
-  if (rowCount === 1) return { moved: true };
-  const { rows } = await queryable.query<{ next_offset: string }>(sql.readOffset, key);
+  const { rowCount } = await queryable.query({ ...sql.moveOffset, values: [...key, move.from.toString(), move.to.toString()] });
+  return rowCount === 1 ? { moved: true } : { moved: false, stored: await storedOffset(queryable, sql, groupId, move) };
+}
+
+/**
+ * The partition's stored offset, when `error` is a move that failed because the offset is elsewhere
+ * (`beginMovingOffset…` in sql.ts); undefined for any other error.
+ */
+export function offsetElsewhere(error: unknown): bigint | undefined {
+  if ((error as { code?: unknown } | null)?.code !== '22P02') return undefined;
+  const found = new RegExp(`"${OFFSET_ELSEWHERE}(\\d+)"`).exec((error as Error).message);
+  return found ? BigInt(found[1] as string) : undefined;
+}
+
+async function storedOffset(queryable: Queryable, sql: TableSql, groupId: string, move: OffsetMove): Promise<bigint> {
+  const { rows } = await queryable.query<{ next_offset: string }>(sql.readOffset, [groupId, move.topic, move.partition]);
   // The row exists: the insert met it. It cannot be deleted by anyone but an operator.
-  return { moved: false, stored: BigInt(rows[0]?.next_offset ?? move.from) };
+  return BigInt(rows[0]?.next_offset ?? move.from);
 }
 
 /** The stored offsets of a group's partitions of a topic. */

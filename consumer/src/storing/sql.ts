@@ -1,8 +1,12 @@
 /**
- * Every SQL statement the consumer runs. Values always travel as parameters, never in the text; the
- * only names in the text are the table's and its schema's, which `DATABASE_TABLE` and `DATABASE_SCHEMA`
- * may set and which are validated as plain lower-case identifiers first (see config.ts).
+ * Every SQL statement the consumer runs. Values travel as parameters, never in the text, but for one
+ * statement, which opens each batch's transaction and moves its offset in one round trip: a text with
+ * two statements takes no parameters, so its values (a consumer group's and a topic's names, numbers)
+ * are written into it escaped by node-postgres' `escapeLiteral`. The only names in the text are the
+ * table's and its schema's, which `DATABASE_TABLE` and `DATABASE_SCHEMA` may set and which are
+ * validated as plain lower-case identifiers first (see config.ts).
  */
+import pg from 'pg';
 
 /** Lower-case letters, digits and underscores, not starting with a digit, at most 63 bytes (PostgreSQL's limit). */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -22,6 +26,7 @@ export type TableSql = ReturnType<typeof sqlFor>;
 export const LOCK_MIGRATION = `SELECT pg_advisory_xact_lock(hashtext('user-actions-pipeline:migrate'))`;
 
 import { COLUMN_LIST, columnDefinitions } from './columns.js';
+import type { OffsetMove } from './offsets.js';
 
 /**
  * A batch is first COPied straight into the table: one statement, atomic on its own, PostgreSQL's bulk
@@ -32,6 +37,9 @@ import { COLUMN_LIST, columnDefinitions } from './columns.js';
  * docs/benchmarks.md.
  */
 const STAGING_TABLE = 'user_actions_staging';
+
+/** What a failed offset move says before the offset it found (offsets.ts reads it back). */
+export const OFFSET_ELSEWHERE = 'offset elsewhere: ';
 
 export const CREATE_STAGING = `
 CREATE TEMPORARY TABLE IF NOT EXISTS ${STAGING_TABLE} (
@@ -52,6 +60,13 @@ export function sqlFor({ schema, name }: TableName) {
   const qualified = (suffix: string) => (schema === undefined ? derived(suffix) : `${quoted(schema)}.${derived(suffix)}`);
   const offsetsName = `${name}_offsets`.slice(0, 63);
   const offsets = qualified('_offsets');
+  const moveOffsetOrFail = (groupId: string, { topic, partition, from, to }: OffsetMove) => `
+INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset)
+VALUES (${pg.escapeLiteral(groupId)}, ${pg.escapeLiteral(topic)}, ${Math.trunc(partition)}, ${to})
+ON CONFLICT (group_id, topic, partition) DO UPDATE SET
+  next_offset = CASE WHEN stored.next_offset = ${from} THEN EXCLUDED.next_offset
+                ELSE ('${OFFSET_ELSEWHERE}' || stored.next_offset)::bigint END,
+  updated_at = now()`;
   const columnsQuery = (table: string) => ({
     text: `
 SELECT column_name FROM information_schema.columns
@@ -102,12 +117,29 @@ CREATE TABLE IF NOT EXISTS ${offsets} (
     /**
      * Moves a partition's offset from $4 to $5, or records it when the partition has none yet; a
      * partition found anywhere but at $4 is left as it is (no row affected): the batch did not start
-     * where the table ends.
+     * where the table ends. Named, so that each connection plans it once.
      */
-    moveOffset: `
+    moveOffset: {
+      name: `move-offset ${offsets}`,
+      text: `
 INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $5)
 ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
 WHERE stored.next_offset = $4`,
+    },
+
+    /**
+     * A batch's transaction in one query: BEGIN, the offset's move, and the COPY of its rows. A partition
+     * found anywhere but at `from` fails the move (and so the rest) with PostgreSQL's error 22P02 on
+     * the text `offset elsewhere: <stored offset>` (see offsets.ts): a statement whose row count cannot
+     * be read, as here, can still stop the transaction. Then only the COMMIT is left: one round trip
+     * more than a COPY alone, where BEGIN, the move and the COMMIT each on their own cost three
+     * (docs/benchmarks.md).
+     */
+    beginMovingOffsetAndCopy: (groupId: string, move: OffsetMove) =>
+      `BEGIN; ${moveOffsetOrFail(groupId, move)}; COPY ${table} (${COLUMN_LIST}) FROM STDIN`,
+
+    /** The same without the COPY, for a batch stored through the staging table. */
+    beginMovingOffset: (groupId: string, move: OffsetMove) => `BEGIN; ${moveOffsetOrFail(groupId, move)}`,
 
     readOffsets: `SELECT partition, next_offset FROM ${offsets} WHERE group_id = $1 AND topic = $2`,
 
