@@ -21,13 +21,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { say, timeline } from './bench/observe.mjs';
+import { offsetsCostPhase } from './bench/offsets-cost.mjs';
 import {
   baselinePhase,
   catchUpPhase,
   copyCeilingPhase,
   kafkaScript,
   latencyPhase,
-  offsetsCostPhase,
   producerPhase,
   sustainedPhase,
 } from './bench/phases.mjs';

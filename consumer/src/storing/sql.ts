@@ -60,6 +60,7 @@ export function sqlFor({ schema, name }: TableName) {
   const qualified = (suffix: string) => (schema === undefined ? derived(suffix) : `${quoted(schema)}.${derived(suffix)}`);
   const offsetsName = `${name}_offsets`.slice(0, 63);
   const offsets = qualified('_offsets');
+  const copyIntoTable = `COPY ${table} (${COLUMN_LIST}) FROM STDIN`;
   const moveOffsetOrFail = (groupId: string, { topic, partition, from, to }: OffsetMove) => `
 INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset)
 VALUES (${pg.escapeLiteral(groupId)}, ${pg.escapeLiteral(topic)}, ${Math.trunc(partition)}, ${to})
@@ -91,7 +92,7 @@ ${columnDefinitions(true)}
     /** For tables made before `metadata` existed, and the original system's. */
     addMetadata: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS metadata JSONB`,
 
-    copyIntoTable: `COPY ${table} (${COLUMN_LIST}) FROM STDIN`,
+    copyIntoTable,
 
     insertFromStaging: `
 INSERT INTO ${table} (${COLUMN_LIST})
@@ -136,7 +137,7 @@ WHERE stored.next_offset = $4`,
      * (docs/benchmarks.md).
      */
     beginMovingOffsetAndCopy: (groupId: string, move: OffsetMove) =>
-      `BEGIN; ${moveOffsetOrFail(groupId, move)}; COPY ${table} (${COLUMN_LIST}) FROM STDIN`,
+      `BEGIN; ${moveOffsetOrFail(groupId, move)}; ${copyIntoTable}`,
 
     /** The same without the COPY, for a batch stored through the staging table. */
     beginMovingOffset: (groupId: string, move: OffsetMove) => `BEGIN; ${moveOffsetOrFail(groupId, move)}`,
