@@ -31,8 +31,6 @@ export const FATAL_CODES = {
   deadLetterRefused: 'dead-letter-refused',
   /** Events PostgreSQL lost are gone from Kafka too, and ON_LOST_EVENTS says stop. */
   eventsLost: 'events-lost',
-  /** PostgreSQL's offset for a partition is past its end: the topic was made again under the same name. */
-  offsetsAhead: 'offsets-ahead',
   /** METRICS_PORT is taken. */
   portInUse: 'port-in-use',
   /** A failure nobody foresaw: a defect, to be reported. */

@@ -139,8 +139,7 @@ export async function storeBatch(
 
 /**
  * The batch did not start where PostgreSQL's offset is: read the partition again from there, unless
- * Kafka no longer holds it (then the policy decides), or it lies past the partition's end (a different
- * topic under the same name: a person must decide).
+ * Kafka no longer holds it (then the policy decides).
  */
 async function moveTo(
   stored: bigint,
@@ -150,17 +149,9 @@ async function moveTo(
   signal: AbortSignal,
 ): Promise<BatchOutcome> {
   if (batch.isStale()) return { kind: 'abandoned', why: 'partition reassigned' };
+  // No check against the batch's high watermark: a partition's new leader reports a lower one for a
+  // while after a broker leaves, and the table's offset is then rightly past it.
   const { topic, partition } = batch;
-  if (stored > BigInt(batch.highWatermark)) {
-    return {
-      kind: 'failed',
-      error: new FatalError(
-        `PostgreSQL's offset ${stored} for ${topic} partition ${partition} is past the partition's end (${batch.highWatermark}): ` +
-          'was the topic deleted and created again? If so, delete its rows from the offsets table (docs/operations.md)',
-        { code: FATAL_CODES.offsetsAhead },
-      ),
-    };
-  }
   const logStart = await ports.logStart(topic, partition, signal);
   if (stored >= logStart) {
     observer.movedTo(batch, stored);
