@@ -8,6 +8,8 @@ import type pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
 import type { StoredRow } from '../../consumer/src/storing/columns.js';
 import { parseDatabaseHosts, poolForHosts } from '../../consumer/src/storing/database-hosts.js';
+import { readStoredOffsets } from '../../consumer/src/storing/offsets.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { waitFor } from './wait.js';
 
 export type { StoredRow } from '../../consumer/src/storing/columns.js';
@@ -78,13 +80,7 @@ export async function createWorld(services?: Services): Promise<World> {
     db,
     rows: async () => (await db.query<StoredRow>('SELECT * FROM useractions ORDER BY id')).rows,
     rowCount: () => countRows(db),
-    async storedOffsets() {
-      const { rows } = await db.query<{ partition: number; next_offset: string }>(
-        'SELECT partition, next_offset FROM useractions_offsets WHERE group_id = $1 AND topic = $2',
-        [groupId, topic],
-      );
-      return new Map(rows.map((stored) => [stored.partition, BigInt(stored.next_offset)]));
-    },
+    storedOffsets: () => readStoredOffsets(db, sqlFor(DEFAULT_TABLE), groupId, topic),
     waitForRows: (count, what = `${count} rows`) =>
       waitFor(
         () => countRows(db),
