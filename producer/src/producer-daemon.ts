@@ -34,7 +34,7 @@ runDaemon(
   async (signal) => {
     const registry = createMetricsRegistry('producer');
     const metrics = createProducerMetrics(registry);
-    const readiness = new Readiness({ kafka: 'not connected to Kafka yet' });
+    const readiness = new Readiness({ kafka: 'not connected to Kafka yet' }, logger);
     const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let publisher: Publisher | undefined;
     let events: EventSource | undefined;
@@ -42,6 +42,7 @@ runDaemon(
       intervalMs: config.summaryIntervalMs,
       message: 'producer summary',
       event: LOG_EVENT.producerSummary,
+      notReady: readiness.check,
     });
     const logSent = (batch: EventBatch) => {
       for (const [action, count] of countBy(batch.actions, (action) => action)) metrics.produced.inc({ action }, count);

@@ -24,7 +24,14 @@ export type { KafkaSecurity } from './kafka/security.js';
 export { ensureTopic, topicEnds } from './kafka/topics.js';
 export { LOG_EVENT } from './log-events.js';
 export { createLogger, type Logger } from './logger.js';
-export { createMetricsRegistry, Readiness, startOpsServer } from './ops-server.js';
+export {
+  createMetricsRegistry,
+  Readiness,
+  type ReadinessCheck,
+  STOPPING,
+  startOpsServer,
+  type UnmetCondition,
+} from './ops-server.js';
 export { logRetries, sleep, withRetry } from './retry.js';
 export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';

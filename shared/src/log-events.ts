@@ -21,6 +21,10 @@ export const LOG_EVENT = {
   startingAtStoredOffsets: 'starting-at-stored-offsets',
   /** A batch did not continue the table: its partition is read again from PostgreSQL's offset. */
   movedToStoredOffset: 'moved-to-stored-offset',
+  /** A dependency that was working is not (readiness lost), once per outage. */
+  notReady: 'not-ready',
+  /** The dependency works again, with how long it did not. */
+  readyAgain: 'ready-again',
   /** Events missing from PostgreSQL that Kafka no longer holds. */
   eventsLost: 'events-lost',
 } as const;

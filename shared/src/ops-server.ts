@@ -18,8 +18,16 @@ export function createMetricsRegistry(daemon: string): Registry {
   return registry;
 }
 
+/** A dependency the daemon is waiting for, why, and since when. */
+export interface UnmetCondition {
+  dependency: string;
+  reason: string;
+  /** ISO time the condition became unmet. */
+  since: string;
+}
+
 /** What keeps the daemon from being ready; an empty list means ready. */
-export type ReadinessCheck = () => string[];
+export type ReadinessCheck = () => UnmetCondition[];
 
 export interface OpsServer {
   readonly port: number;
@@ -45,10 +53,9 @@ export async function startOpsServer(options: {
     } else if (path === '/healthz') {
       response.writeHead(200, { 'content-type': 'application/json' }).end('{"alive":true}');
     } else if (path === '/readyz') {
-      const missing = readiness();
-      response
-        .writeHead(missing.length === 0 ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ ready: missing.length === 0, missing }));
+      const unmet = readiness();
+      const body = { ready: unmet.length === 0, missing: unmet.map((condition) => condition.reason), unmet };
+      response.writeHead(unmet.length === 0 ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     } else {
       response.writeHead(404).end();
     }
@@ -81,21 +88,56 @@ export async function startOpsServer(options: {
   };
 }
 
-/** Readiness as a set of named conditions that the daemon's parts switch on and off as they go. */
+/**
+ * Readiness as a set of named conditions that the daemon's parts switch on and off as they go. A
+ * condition that was met and is lost is logged once, and once more when it is met again (with how long
+ * it lasted); while it lasts, `/readyz` and the summary log say which dependency, why and since when.
+ */
 export class Readiness {
-  private readonly unmet = new Map<string, string>();
+  private readonly unmet = new Map<string, { reason: string; since: number }>();
+  /** The start-up conditions not met yet: those are not news; any other condition lost is. */
+  private readonly starting = new Set<string>();
 
-  constructor(initiallyUnmet: Record<string, string>) {
-    for (const [name, reason] of Object.entries(initiallyUnmet)) this.unmet.set(name, reason);
+  constructor(
+    initiallyUnmet: Record<string, string>,
+    private readonly logger?: Logger,
+  ) {
+    for (const [name, reason] of Object.entries(initiallyUnmet)) {
+      this.unmet.set(name, { reason, since: Date.now() });
+      this.starting.add(name);
+    }
   }
 
   met(name: string): void {
+    const condition = this.unmet.get(name);
+    const startingUp = this.starting.delete(name);
+    if (condition === undefined) return;
     this.unmet.delete(name);
+    if (this.logger && !startingUp && condition.reason !== STOPPING) {
+      const unmetForMs = Date.now() - condition.since;
+      this.logger.info({ event: LOG_EVENT.readyAgain, dependency: name, unmetForMs }, `${name}: ready again`);
+    }
   }
 
   unmetBecause(name: string, reason: string): void {
-    this.unmet.set(name, reason);
+    const condition = this.unmet.get(name);
+    if (condition !== undefined) {
+      condition.reason = reason;
+      return;
+    }
+    this.unmet.set(name, { reason, since: Date.now() });
+    if (this.logger && !this.starting.has(name) && reason !== STOPPING) {
+      this.logger.warn({ event: LOG_EVENT.notReady, dependency: name, reason }, `${name}: not ready`);
+    }
   }
 
-  readonly check: ReadinessCheck = () => [...this.unmet.values()];
+  readonly check: ReadinessCheck = () =>
+    [...this.unmet].map(([dependency, { reason, since }]) => ({
+      dependency,
+      reason,
+      since: new Date(since).toISOString(),
+    }));
 }
+
+/** The reason a daemon gives while it shuts down: not a fault, so not logged as one. */
+export const STOPPING = 'stopping';

@@ -47,14 +47,15 @@ export class OutageError extends FatalError {
   override readonly name = 'OutageError';
 }
 
-/** An `onRetry` that logs one warning per failed attempt: what failed, which attempt, and the wait. */
+/** An `onRetry` that logs one line (a warning unless told) per failed attempt: what failed, which attempt, and the wait. */
 export function logRetries(
   logger: Logger,
   message: string,
   fields: Record<string, unknown> = {},
+  level: 'warn' | 'debug' = 'warn',
 ): NonNullable<RetryOptions['onRetry']> {
   return (error, attempt, delayMs) =>
-    logger.warn({ ...fields, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, message);
+    logger[level]({ ...fields, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, message);
 }
 
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {

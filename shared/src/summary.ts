@@ -5,6 +5,7 @@
 
 import type { LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
+import type { ReadinessCheck } from './ops-server.js';
 
 export interface SummaryLog<Counter extends string> {
   add(counter: Counter, amount?: number): void;
@@ -14,14 +15,26 @@ export interface SummaryLog<Counter extends string> {
 
 export function startSummaryLog<Counter extends string>(
   logger: Logger,
-  { intervalMs, message, event }: { intervalMs: number; message: string; event: LogEvent },
+  {
+    intervalMs,
+    message,
+    event,
+    notReady,
+  }: {
+    intervalMs: number;
+    message: string;
+    event: LogEvent;
+    /** What the daemon is waiting for: in every line while it lasts, and a line even when nothing else happened. */
+    notReady?: ReadinessCheck;
+  },
 ): SummaryLog<Counter> {
   const totals = new Map<Counter, number>();
   let current = new Map<Counter, number>();
   let since = Date.now();
 
   const flush = () => {
-    if (current.size === 0) return;
+    const unmet = notReady?.() ?? [];
+    if (current.size === 0 && unmet.length === 0) return;
     const seconds = Math.max((Date.now() - since) / 1000, 0.001);
     const fields: Record<string, number> = {};
     for (const [counter, amount] of current) {
@@ -29,7 +42,7 @@ export function startSummaryLog<Counter extends string>(
       fields[`${counter}PerSecond`] = Math.round(amount / seconds);
       fields[`${counter}Total`] = totals.get(counter) ?? 0;
     }
-    logger.info({ event, ...fields }, message);
+    logger.info({ event, ...fields, ...(unmet.length > 0 && { notReady: unmet }) }, message);
     current = new Map();
     since = Date.now();
   };

@@ -79,7 +79,13 @@ it('the consumer is alive but not ready while PostgreSQL is unreachable', async 
   expect(await get(port, '/healthz')).toMatchObject({ status: 200 });
   const readiness = await get(port, '/readyz');
   expect(readiness.status).toBe(503);
-  expect(JSON.parse(readiness.body).missing).toEqual(['table not created yet', 'not in the consumer group yet']);
+  const body = JSON.parse(readiness.body);
+  expect(body.missing).toEqual(['table not created yet', 'not in the consumer group yet']);
+  // Which dependency, and since when.
+  expect(body.unmet).toEqual([
+    { dependency: 'postgres', reason: 'table not created yet', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    { dependency: 'kafka', reason: 'not in the consumer group yet', since: expect.any(String) },
+  ]);
   expect((await consumer.stop()).code).toBe(0);
 });
 
