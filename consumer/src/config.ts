@@ -10,6 +10,7 @@ import {
   setting,
 } from '@user-actions/shared';
 import { z } from 'zod';
+import { DEFAULT_DATABASE_TIMEOUTS } from './storing/connection-guard.js';
 import { parseDatabaseHosts } from './storing/database-hosts.js';
 import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './storing/sql.js';
 
@@ -49,6 +50,20 @@ export const consumerSettings = daemonSettings('user-actions-consumer', {
       .refine(isReadable, 'cannot read this file')
       .optional()
       .describe("PEM file of the CA that signed PostgreSQL's certificate (implies sslmode=verify-full)"),
+  ),
+  statementTimeoutMs: setting(
+    'DATABASE_STATEMENT_TIMEOUT_MS',
+    integerSchema(1_000, 3_600_000)
+      .default(DEFAULT_DATABASE_TIMEOUTS.statementMs)
+      .describe(
+        "PostgreSQL's statement_timeout for the consumer's statements (a lock wait past it is retried); the consumer drops a connection silent this long plus 5 s",
+      ),
+  ),
+  connectTimeoutMs: setting(
+    'DATABASE_CONNECT_TIMEOUT_MS',
+    integerSchema(500, 600_000)
+      .default(DEFAULT_DATABASE_TIMEOUTS.connectMs)
+      .describe('How long opening a PostgreSQL connection may take, per host'),
   ),
   /** Where messages that cannot be stored go; `<KAFKA_TOPIC>.dlq` unless set. */
   deadLetterTopic: setting(

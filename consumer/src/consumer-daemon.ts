@@ -11,6 +11,7 @@ import {
 import { consumerSettings, loadConsumerConfig } from './config.js';
 import { type Loader, startLoader } from './loading/loader.js';
 import { createLoaderMetrics } from './metrics.js';
+import { CONDITIONS } from './readiness-conditions.js';
 import { createPool, prepareDatabase } from './storing/db.js';
 import { sqlFor } from './storing/sql.js';
 
@@ -25,15 +26,26 @@ const { config, logger } = startDaemonProcess(
 
 runDaemon(
   async (signal) => {
-    const pool = createPool(config.databaseUrl, logger);
+    const readiness = new Readiness(
+      { [CONDITIONS.postgres]: 'table not created yet', [CONDITIONS.kafka]: 'not in the consumer group yet' },
+      logger,
+    );
+    const pool = createPool(
+      config.databaseUrl,
+      logger,
+      { statementMs: config.statementTimeoutMs, connectMs: config.connectTimeoutMs },
+      (waiting) =>
+        waiting === undefined
+          ? readiness.met(CONDITIONS.postgresAnswers)
+          : readiness.unmetBecause(CONDITIONS.postgresAnswers, waiting),
+    );
     const sql = sqlFor(config.table);
     const registry = createMetricsRegistry('consumer');
-    const readiness = new Readiness({ postgres: 'table not created yet', kafka: 'not in the consumer group yet' });
     const ops = await startOpsServer({ port: config.metricsPort, registry, readiness: readiness.check, logger });
     let loader: Loader | undefined;
     try {
       await prepareDatabase(pool, { ...config, sql }, logger, signal);
-      readiness.met('postgres');
+      readiness.met(CONDITIONS.postgres);
       loader = await startLoader(config, { pool, sql }, logger, signal, {
         metrics: createLoaderMetrics(registry, pool),
         readiness,

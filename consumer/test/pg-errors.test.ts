@@ -1,7 +1,8 @@
 import { FATAL_CODES, FatalError } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
+import { SilentConnectionError } from '../src/storing/connection-guard.js';
 import { WrongSessionError } from '../src/storing/database-hosts.js';
-import { givingUp, isRowDataError, isTransientPgError, toFatalPgError } from '../src/storing/pg-errors.js';
+import { givingUp, isRowDataError, isTransientPgError, outageReason, toFatalPgError } from '../src/storing/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -23,6 +24,9 @@ describe('classifying PostgreSQL failures', () => {
     ['a pooled connection that broke', new Error('Client has encountered a connection error and is not queryable')],
     ['a host that is a standby (the next host is tried)', new WrongSessionError('PostgreSQL at db1:5432 is read-only')],
     ['a write on a primary that came back as a standby', withCode('25006')],
+    ['a statement past DATABASE_STATEMENT_TIMEOUT_MS', withCode('57014')],
+    ['a full disk', withCode('53100')],
+    ['a connection that went silent', new SilentConnectionError('PostgreSQL at db1:5432 sent nothing for 35000 ms')],
   ])('retries %s', (_, error) => {
     expect(isTransientPgError(error)).toBe(true);
   });
@@ -64,5 +68,15 @@ describe('giving up on a PostgreSQL operation', () => {
       code: FATAL_CODES.postgresRefused,
       message: expect.stringContaining('PostgreSQL rejected the password'),
     });
+  });
+
+  it('says what kind of outage it is, for /readyz and the summary log', () => {
+    expect(outageReason(withCode('53100', 'could not extend file "base/1/2": No space left on device'))).toBe(
+      'PostgreSQL\'s disk is full: could not extend file "base/1/2": No space left on device',
+    );
+    expect(outageReason(new SilentConnectionError('sent nothing for 35000 ms'))).toBe(
+      'PostgreSQL does not answer (a network partition?): sent nothing for 35000 ms',
+    );
+    expect(outageReason(withCode('ECONNREFUSED', 'connect ECONNREFUSED'))).toBe('PostgreSQL unavailable: connect ECONNREFUSED');
   });
 });

@@ -50,10 +50,23 @@ it('a PostgreSQL outage mid-run delays the batch instead of losing or committing
   await proxy.close();
   const second = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
   expect((await second.exited).code).toBe(0);
-  await consumer.waitForLog((line) => line.msg.startsWith('PostgreSQL unavailable'));
+  // Said once when it starts, in every summary line while it lasts, once when it ends.
+  const lost = await consumer.waitForLog((line) => line.event === LOG_EVENT.notReady && line.dependency === 'postgres');
+  expect(lost.reason).toMatch(/^PostgreSQL unavailable: /);
+  const summary = await consumer.waitForLog(
+    (line) => line.event === LOG_EVENT.loaderSummary && Array.isArray(line.notReady) && line.notReady.length > 0,
+  );
+  expect(summary.notReady).toContainEqual({
+    dependency: 'postgres',
+    reason: expect.stringMatching(/^PostgreSQL unavailable: /),
+    since: expect.any(String),
+  });
   await proxy.open();
 
   await world.waitForRows(200, 'all 200 rows after the outage');
+  const back = await consumer.waitForLog((line) => line.event === LOG_EVENT.readyAgain && line.dependency === 'postgres');
+  expect(back.unmetForMs).toBeGreaterThan(0);
+  expect(consumer.logs.filter((line) => line.event === LOG_EVENT.notReady && line.dependency === 'postgres')).toHaveLength(1);
   expect(await waitUntilStable(world.rowCount)).toBe(200);
   expect((await consumer.stop()).code).toBe(0);
 });

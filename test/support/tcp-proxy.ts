@@ -9,7 +9,10 @@ import { freePort } from './ports.js';
 export interface TcpProxy {
   readonly port: number;
   open(): Promise<void>;
-  /** Stops forwarding either way on the open connections: what is sent waits, as on a link that went silent. */
+  /**
+   * Stops forwarding either way on the open connections: what is sent waits, and a side that closes is
+   * not told to the other, as on a link that went silent. New connections still pass.
+   */
   hold(): void;
   close(): Promise<void>;
 }
@@ -19,6 +22,7 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
   const sockets = new Set<net.Socket>();
   const links = new Set<[net.Socket, net.Socket]>();
   let server: net.Server | undefined;
+  const held = new Set<net.Socket>();
 
   const proxy: TcpProxy = {
     port,
@@ -34,13 +38,14 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
         const link: [net.Socket, net.Socket] = [client, upstream];
         links.add(link);
         client.on('close', () => links.delete(link));
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
+        client.on('close', () => held.has(upstream) || upstream.destroy());
+        upstream.on('close', () => held.has(client) || client.destroy());
       });
       await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
     },
     hold() {
       for (const [client, upstream] of links) {
+        held.add(client).add(upstream);
         client.unpipe(upstream);
         upstream.unpipe(client);
         client.pause();

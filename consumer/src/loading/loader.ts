@@ -16,6 +16,7 @@ import {
   logRetries,
   type Readiness,
   runShutdownSteps,
+  STOPPING,
   startSummaryLog,
   toError,
   withRetry,
@@ -23,6 +24,7 @@ import {
 import type { ConsumerConfig } from '../config.js';
 import { startBatchDecoder } from '../decoding/decoding-thread.js';
 import type { LoaderMetrics } from '../metrics.js';
+import { CONDITIONS } from '../readiness-conditions.js';
 import { createBatchStore } from '../storing/batch-store.js';
 import { insertRows, type Pool } from '../storing/db.js';
 import { moveOffset, readStoredOffsets } from '../storing/offsets.js';
@@ -31,6 +33,7 @@ import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
 import { createKafkaBatches } from './kafka-batches.js';
+import { watchKafkaAnswers } from './kafka-watchdog.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -100,11 +103,12 @@ export async function startLoader(
     intervalMs: config.summaryIntervalMs,
     message: 'loader summary',
     event: LOG_EVENT.loaderSummary,
+    notReady: readiness.check,
   });
   const running = AbortSignal.any([signal, halt.signal]);
   const batchStore = createBatchStore({
     insertRows: (rows, move) => insertRows(pool, sql, rows, move && { groupId: config.groupId, ...move }),
-    moveOffset: (move) => moveOffset(pool, sql, config.groupId, move),
+    moveOffset: (move) => pool.guard.run('batch', (client) => moveOffset(client, sql, config.groupId, move)),
     maxOutageMs: config.maxOutageMs,
     logger,
     summary,
@@ -157,6 +161,7 @@ export async function startLoader(
       // Commits need the consumer: let the batches being stored finish first.
       ['finish the batches being stored', () => batches.drain()],
       ['stop the decoding thread', () => decoder.stop()],
+      ['stop watching for answers from Kafka', async () => watchdog?.stop()],
       ['leave the consumer group', () => consumer.disconnect()],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
       ['disconnect the admin client', () => admin.disconnect()],
@@ -181,7 +186,7 @@ export async function startLoader(
   // seeks take effect is checked against the table anyway (store-batch.ts); this only spares the fetch,
   // and moves a partition whose table is behind even when no new event arrives to reveal it.
   const startAtStoredOffsets = async (assigned: number[]) => {
-    const stored = await readStoredOffsets(pool, sql, config.groupId, config.topic);
+    const stored = await pool.guard.run('batch', (client) => readStoredOffsets(client, sql, config.groupId, config.topic));
     const starts = assigned.flatMap((partition) => {
       const offset = stored.get(partition);
       return offset === undefined ? [] : [[partition, offset] as const];
@@ -196,10 +201,12 @@ export async function startLoader(
       "starting the assigned partitions at PostgreSQL's offsets",
     );
   };
+  let watchdog: { stop(): void } | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const partitions = payload.memberAssignment[config.topic] ?? [];
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
-    readiness.met('kafka');
+    readiness.met(CONDITIONS.kafka);
+    watchdog ??= watchKafkaAnswers(consumer, readiness, config.sessionTimeoutMs);
     startAtStoredOffsets(partitions).catch((error: unknown) => {
       // The first batch of each partition is checked against the table when it is stored.
       logger.warn({ reason: toError(error).message }, "could not read PostgreSQL's offsets at assignment");
@@ -209,7 +216,7 @@ export async function startLoader(
   // group coordinator while a broker is away for a while. Those that are transient for us start the
   // consumer again from its committed offsets.
   consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
-    readiness.unmetBecause('kafka', `Kafka consumer failed: ${error.message}`);
+    readiness.unmetBecause(CONDITIONS.kafka, `Kafka consumer failed: ${error.message}`);
     if (restart) {
       logger.warn({ reason: error.message }, 'Kafka consumer failed; kafkajs restarts it');
       return;
@@ -242,7 +249,7 @@ export async function startLoader(
     stop() {
       stopping ??= (async () => {
         halt.abort();
-        readiness.unmetBecause('kafka', 'stopping');
+        readiness.unmetBecause(CONDITIONS.kafka, STOPPING);
         await stopParts();
       })();
       return stopping;

@@ -5,11 +5,12 @@
  */
 import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
+import { CONDITIONS } from '../readiness-conditions.js';
 import type { CopyRows } from './copy-text.js';
 import type { InsertResult } from './db.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
 import type { MoveResult, OffsetMove } from './offsets.js';
-import { givingUp, isRowDataError, isTransientPgError } from './pg-errors.js';
+import { givingUp, isRowDataError, isTransientPgError, outageReason } from './pg-errors.js';
 
 export interface BatchStoreOptions {
   insertRows: (rows: CopyRows, move?: OffsetMove) => Promise<InsertResult>;
@@ -29,15 +30,17 @@ export type StoreOutcome = StoreResult & { move?: MoveResult };
 export function createBatchStore(options: BatchStoreOptions) {
   const { insertRows, moveOffset, maxOutageMs, logger, summary, metrics, readiness } = options;
   const retrying = <T>(work: () => Promise<T>, at: OffsetMove, size: number, signal: AbortSignal) => {
+    // Each attempt at debug level: the outage itself is logged once by readiness, and in every summary line.
     const logUnavailable = logRetries(
       logger,
       'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
       { partition: at.partition, rows: size },
+      'debug',
     );
     return withRetry(
       async () => {
         const result = await work();
-        readiness.met('postgres');
+        readiness.met(CONDITIONS.postgres);
         return result;
       },
       {
@@ -47,7 +50,7 @@ export function createBatchStore(options: BatchStoreOptions) {
         onRetry: (error, attempt, delayMs) => {
           summary.add('retried');
           metrics.retried.inc();
-          readiness.unmetBecause('postgres', `PostgreSQL unavailable: ${error.message}`);
+          readiness.unmetBecause(CONDITIONS.postgres, outageReason(error));
           logUnavailable(error, attempt, delayMs);
         },
       },

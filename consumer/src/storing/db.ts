@@ -5,6 +5,14 @@ import { pipeline } from 'node:stream/promises';
 import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import {
+  type ConnectionGuard,
+  connectionOptions,
+  DEFAULT_DATABASE_TIMEOUTS,
+  guardConnections,
+  type QuietListener,
+  SCHEMA_TIMEOUT_FACTOR,
+} from './connection-guard.js';
 import type { CopyRows } from './copy-text.js';
 import { parseDatabaseHosts, poolForHosts } from './database-hosts.js';
 import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
@@ -12,7 +20,11 @@ import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
 import { COPY_INTO_STAGING, CREATE_STAGING, LOCK_MIGRATION, type TableSql } from './sql.js';
 
-export type Pool = pg.Pool;
+/** How the consumer's sessions are named in pg_stat_activity. */
+export const APPLICATION_NAME = 'user-actions-consumer';
+
+/** The consumer's connections: node-postgres' pool, and the guard every unit of work goes through. */
+export type Pool = pg.Pool & { readonly guard: ConnectionGuard };
 
 /** Hosts, ports and database of a connection URL, without the credentials: safe to log. */
 export function describeDatabaseUrl(databaseUrl: string): string {
@@ -21,19 +33,24 @@ export function describeDatabaseUrl(databaseUrl: string): string {
   return `${hosts.names.join(',')}${new URL(hosts.urls[0] as string).pathname}`;
 }
 
-export function createPool(databaseUrl: string, logger: Logger): Pool {
+export function createPool(
+  databaseUrl: string,
+  logger: Logger,
+  timeouts = DEFAULT_DATABASE_TIMEOUTS,
+  onQuiet?: QuietListener,
+): Pool {
   const hosts = parseDatabaseHosts(databaseUrl);
   if (typeof hosts === 'string') throw new FatalError(`DATABASE_URL ${hosts}`, { code: FATAL_CODES.misconfigured });
   const pool = poolForHosts(hosts, {
     max: 4,
-    connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
-    application_name: 'user-actions-consumer',
+    application_name: APPLICATION_NAME,
+    ...connectionOptions(timeouts),
   });
   // An idle connection that the server drops (a restart, say) is reported here; without a listener
   // the process would crash. The next query simply opens a new connection.
   pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection was closed'));
-  return pool;
+  return Object.assign(pool, { guard: guardConnections(pool, timeouts, onQuiet) });
 }
 
 async function columnsOf(queryable: Pick<Pool, 'query'>, query: TableSql['columns' | 'offsetsColumns']): Promise<Set<string>> {
@@ -47,13 +64,10 @@ export type MigrationOutcome = 'created' | 'adopted' | 'extended' | 'up to date'
  * Creates the table if it is missing, or adopts the original system's table; safe when several
  * consumers start at the same moment.
  */
-export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
-  const client = await pool.connect();
-  // A connection that drops mid-transaction is reported by the statement it fails; without a listener
-  // the client's own 'error' event would end the process.
-  client.on('error', ignoreClientError);
-  try {
+export function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
+  return pool.guard.run('schema', async (client) => {
     await client.query('BEGIN');
+    await client.query(`SET LOCAL statement_timeout = ${pool.guard.timeouts.statementMs * SCHEMA_TIMEOUT_FACTOR}`);
     await client.query(LOCK_MIGRATION);
     const columns = await columnsOf(client, sql.columns);
     let outcome: MigrationOutcome = 'up to date';
@@ -71,26 +85,25 @@ export async function migrate(pool: Pool, sql: TableSql): Promise<MigrationOutco
     await client.query(sql.createOffsetsTable);
     await client.query('COMMIT');
     return outcome;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
  * For a consumer without DDL rights (AUTO_MIGRATE=false): only checks that the table is there, with the
  * column that makes replays harmless.
  */
-export async function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
-  const columns = await columnsOf(pool, sql.columns);
+export function checkTable(pool: Pool, sql: TableSql): Promise<MigrationOutcome> {
+  return pool.guard.run('batch', (client) => checkTables(client, sql));
+}
+
+async function checkTables(client: pg.PoolClient, sql: TableSql): Promise<MigrationOutcome> {
+  const columns = await columnsOf(client, sql.columns);
   const missing =
     columns.size === 0 ? 'is not visible to this user' : ['event_id', 'metadata'].find((column) => !columns.has(column));
   if (missing !== undefined) {
     throw notCreatedYet(`the table ${sql.display} ${columns.size === 0 ? missing : `has no ${missing} column`}`);
   }
-  if ((await columnsOf(pool, sql.offsetsColumns)).size === 0) {
+  if ((await columnsOf(client, sql.offsetsColumns)).size === 0) {
     throw notCreatedYet(`the offsets table ${sql.offsetsDisplay} is not visible to this user`);
   }
   return 'checked';
@@ -123,22 +136,10 @@ export async function insertRows(
   move?: { groupId: string } & OffsetMove,
 ): Promise<InsertResult> {
   if (rows.length === 0 && move === undefined) return { inserted: 0 };
-  const client = await pool.connect();
-  // A connection that drops mid-statement is reported by the statement it fails; without a listener
-  // the client's own 'error' event would end the process.
-  client.on('error', ignoreClientError);
-  try {
-    const result = move === undefined ? await insertAlone(client, sql, rows) : await insertMoving(client, sql, rows, move);
-    client.off('error', ignoreClientError);
-    client.release();
-    return result;
-  } catch (error) {
-    // A connection whose transaction failed is rolled back and closed rather than reused half-way.
-    await client.query('ROLLBACK').catch(() => undefined);
-    client.off('error', ignoreClientError);
-    client.release(true);
-    throw error;
-  }
+  // A connection whose transaction failed is closed (which rolls it back) rather than reused half-way.
+  return pool.guard.run('batch', (client) =>
+    move === undefined ? insertAlone(client, sql, rows) : insertMoving(client, sql, rows, move),
+  );
 }
 
 async function insertAlone(client: pg.PoolClient, sql: TableSql, rows: CopyRows): Promise<InsertResult> {
@@ -204,8 +205,6 @@ async function insertSkippingStored(client: pg.PoolClient, sql: TableSql, text: 
 function isAlreadyStored(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === '23505';
 }
-
-function ignoreClientError(): void {}
 
 /**
  * Creates the table (or with `autoMigrate` false only checks it), waiting with backoff while PostgreSQL

@@ -4,12 +4,14 @@
  * permissions).
  */
 import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
+import { SilentConnectionError } from './connection-guard.js';
 import { WrongSessionError } from './database-hosts.js';
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 // 25006: a write on a read-only session, as on a primary that came back as a standby: the next
-// connection looks for the writable host (database-hosts.ts).
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '40001', '40P01', '25006']);
+// connection looks for the writable host (database-hosts.ts). 57014: our statement_timeout (a lock wait
+// behind someone's long transaction, say), or an operator's pg_cancel_backend: tried again.
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01', '25006']);
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -43,7 +45,7 @@ function codeOf(error: Error): string | undefined {
 }
 
 export function isTransientPgError(error: Error): boolean {
-  if (error instanceof WrongSessionError) return true;
+  if (error instanceof WrongSessionError || error instanceof SilentConnectionError) return true;
   const code = codeOf(error);
   if (code !== undefined) {
     if (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
@@ -80,4 +82,23 @@ const ROW_DATA_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
 export function isRowDataError(error: Error): boolean {
   const code = codeOf(error);
   return code !== undefined && code.length === 5 && ROW_DATA_SQLSTATE_CLASSES.has(code.slice(0, 2));
+}
+
+const OUTAGE_EXPLANATIONS: Record<string, string> = {
+  '53100': "PostgreSQL's disk is full",
+  '53200': 'PostgreSQL is out of memory',
+  '53300': 'PostgreSQL has no connection slot free',
+  '57014': 'a statement ran past DATABASE_STATEMENT_TIMEOUT_MS (a lock held by another session?)',
+  '57P03': 'PostgreSQL is starting up or shutting down',
+  '25006': 'PostgreSQL is read-only (a standby?)',
+};
+
+/** What an operator reads in `/readyz` and the summary log while PostgreSQL fails: the kind of fault first. */
+export function outageReason(error: Error): string {
+  const code = codeOf(error);
+  const kind =
+    error instanceof SilentConnectionError
+      ? 'PostgreSQL does not answer (a network partition?)'
+      : ((code && OUTAGE_EXPLANATIONS[code]) ?? 'PostgreSQL unavailable');
+  return `${kind}: ${error.message}`;
 }

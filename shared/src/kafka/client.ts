@@ -1,5 +1,7 @@
 /** A kafkajs client whose logs go through pino, with the daemons' TLS and SASL settings. */
-import { Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
+import { isIP, connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { type ISocketFactory, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import type { KafkaSecurity } from './security.js';
 
@@ -17,10 +19,27 @@ export function createKafka({ brokers, clientId, kafkaSecurity: security }: Kafk
     ssl: security.tls === false ? false : security.tls.ca ? { ca: [security.tls.ca] } : true,
     // kafkajs types each mechanism's options apart; ours are the same three fields for all three.
     ...(security.sasl ? { sasl: { ...security.sasl } as SASLOptions } : {}),
+    // Every request waits at most this long for its answer (kafkajs' own default, stated here because
+    // it is what bounds a silent broker connection in flight); idle connections are probed sooner.
+    requestTimeout: KAFKA_REQUEST_TIMEOUT_MS,
+    enforceRequestTimeout: true,
+    socketFactory: keepAliveSockets,
     logLevel: logLevel.WARN,
     logCreator: () => forwardToPino(logger.child({ component: 'kafkajs' })),
   });
 }
+
+export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+/** TCP keepalive on idle broker connections after 10 s (kafkajs' socket factory waits 60 s). */
+const KEEPALIVE_DELAY_MS = 10_000;
+
+const keepAliveSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl
+    ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...ssl }, onConnect)
+    : tcpConnect({ host, port }, onConnect);
+  socket.setKeepAlive(true, KEEPALIVE_DELAY_MS);
+  return socket;
+};
 
 // kafkajs' lines for each failed connection attempt; our retry loops log one line per backoff step.
 const CONNECTION_ATTEMPT_MESSAGES = /^(Connection error|Connection timeout|Failed to connect to seed broker)/;
