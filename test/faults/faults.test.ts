@@ -17,23 +17,14 @@ import { createTcpProxy } from '../support/tcp-proxy.js';
 import type { World } from '../support/world.js';
 import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
 import { POISON_KINDS, sendPoison } from './poison.js';
-import { repeatedly, runScenario, type ScenarioResult } from './scenario.js';
-import { printTable } from './table.js';
-
-const FULL = process.env.FAULTS_FULL === '1';
-const SIZE = FULL
-  ? { events: 200_000, intervalMs: 0.2, outageMs: 60_000 } // 5,000 events/s for 40 s
-  : { events: 20_000, intervalMs: 1, outageMs: 60_000 }; // 1,000 events/s for 20 s
-const runSeconds = (SIZE.events * SIZE.intervalMs) / 1000;
-/** Spreads `times` faults over the producing part of the run. */
-const spacing = (times: number) => Math.floor((runSeconds * 1000 * 0.8) / times);
+import { repeatedly } from './scenario.js';
+import { createSuite, FULL, runSeconds, SIZE, spacing } from './suite.js';
 
 // Fixed ports below the kernel's ephemeral range (32768+), so that no outgoing connection can hold one.
 let postgres: PostgresServer;
 let kafka: KafkaBrokers;
 /** A scenario's own servers (a primary and its replica), removed after the worlds on them. */
 const ownServers: PostgresServer[] = [];
-const results: ScenarioResult[] = [];
 
 beforeAll(async () => {
   postgres = createPostgresServer(25432);
@@ -43,40 +34,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  printTable(results, FULL ? 'full' : 'CI');
+  printTable('Fault injection');
   await kafka?.destroy();
   postgres?.destroy();
   for (const server of ownServers) server.destroy();
 });
 
-async function scenario(
-  name: string,
-  options: { consumers?: number; events?: number; brokers?: KafkaBrokers; postgres?: PostgresServer; databaseUrl?: string },
-  fault: Parameters<typeof runScenario>[0]['fault'],
-) {
-  const result = await runScenario({
-    name,
-    postgres: options.postgres ?? postgres,
-    ...(options.databaseUrl !== undefined && { databaseUrl: options.databaseUrl }),
-    kafka: options.brokers ?? kafka,
-    events: options.events ?? SIZE.events,
-    intervalMs: SIZE.intervalMs,
-    consumers: options.consumers ?? 2,
-    fault,
-  });
-  const { poisonSent, exitCodes, ...row } = result;
-  results.push(row);
-  process.stdout.write(`${JSON.stringify(row)}\n`);
-  expect(row.lost, 'events lost').toBe(0);
-  expect(row.duplicated, 'events stored twice').toBe(0);
-  expect(row.stored).toBe(row.produced);
-  expect(row.deadLettered, 'dead letters').toBe(poisonSent);
-  expect(
-    exitCodes.every((code) => code === 0),
-    `consumer exit codes ${exitCodes}`,
-  ).toBe(true);
-  return result;
-}
+const { scenario, printTable } = createSuite(() => ({ postgres, kafka }));
 
 describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.events} events per scenario)`, () => {
   it('1. kill -9 a consumer 10 times', async () => {

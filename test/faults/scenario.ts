@@ -28,6 +28,10 @@ export interface ScenarioResult {
   recoverySeconds: number;
   /** Rows PostgreSQL lost in the fault (a failover to a replica behind, a restore), which Kafka refilled. */
   databaseLost?: number;
+  /** The dependencies `/readyz` named while the fault lasted. */
+  notReady?: string;
+  /** Seconds from the fault's start until rows were stored again while it still lasted. */
+  resumedAfterSeconds?: number;
 }
 
 export interface ScenarioContext {
@@ -42,6 +46,8 @@ export interface ScenarioContext {
   poisonSent: { count: number };
   /** Set by a fault that makes PostgreSQL lose rows: how many. */
   databaseLost: { count?: number };
+  /** Set by faults that watch readiness or recovery while they last. */
+  observed: Pick<ScenarioResult, 'notReady' | 'resumedAfterSeconds'>;
 }
 
 export interface ScenarioOptions {
@@ -54,6 +60,8 @@ export interface ScenarioOptions {
   /** Time between the producer's events; the run lasts about events × intervalMs. */
   intervalMs: number;
   consumers: number;
+  /** More environment for the consumers, or settings of the world's own changed. */
+  consumerEnv?: (world: World) => Record<string, string>;
   fault: (context: ScenarioContext) => Promise<void>;
 }
 
@@ -66,7 +74,7 @@ export async function runScenario(
     databaseUrl: options.databaseUrl ?? options.postgres.url,
     kafkaBrokers: options.kafka.brokers,
   });
-  const fleet = createFleet({ ...world.env, LOG_SUMMARY_INTERVAL_MS: '250' });
+  const fleet = createFleet({ ...world.env, LOG_SUMMARY_INTERVAL_MS: '250', ...options.consumerEnv?.(world) });
   fleet.start(options.consumers);
   const producer = spawnDaemon('producer', {
     ...world.env,
@@ -83,6 +91,7 @@ export async function runScenario(
     acknowledged: new Set(),
     poisonSent: { count: 0 },
     databaseLost: {},
+    observed: {},
   };
 
   await options.fault(context);
@@ -121,6 +130,7 @@ export async function runScenario(
     ...(await deadLetterCounts(world).then(({ distinct, copies }) => ({ deadLettered: distinct, deadLetterCopies: copies }))),
     recoverySeconds: Math.round(recoverySeconds * 10) / 10,
     ...(context.databaseLost.count !== undefined && { databaseLost: context.databaseLost.count }),
+    ...context.observed,
     poisonSent: context.poisonSent.count,
     exitCodes,
   };

@@ -11,16 +11,20 @@ const COLUMNS: [keyof ScenarioResult, string][] = [
   ['deadLetterCopies', 'dead-letter copies'],
   ['recoverySeconds', 'recovery s'],
   ['databaseLost', 'rows PostgreSQL lost'],
+  ['notReady', '/readyz said'],
+  ['resumedAfterSeconds', 'storing again during it, s'],
 ];
 
 /** Prints the suite's results as one Markdown table (the README shows one). */
-export function printTable(results: readonly ScenarioResult[], size: string): void {
+export function printTable(results: readonly ScenarioResult[], title: string): void {
+  // Columns no scenario of this table fills are left out.
+  const columns = COLUMNS.filter(([key]) => results.some((result) => result[key] !== undefined));
   const lines = [
-    `Fault injection, ${size} size:`,
+    `${title}:`,
     '',
-    `| ${COLUMNS.map(([, title]) => title).join(' | ')} |`,
-    `| ${COLUMNS.map(([key]) => (key === 'scenario' ? '---' : '---:')).join(' | ')} |`,
-    ...results.map((result) => `| ${COLUMNS.map(([key]) => String(result[key] ?? '')).join(' | ')} |`),
+    `| ${columns.map(([, heading]) => heading).join(' | ')} |`,
+    `| ${columns.map(([key]) => (key === 'scenario' ? '---' : '---:')).join(' | ')} |`,
+    ...results.map((result) => `| ${columns.map(([key]) => String(result[key] ?? '')).join(' | ')} |`),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }

@@ -24,6 +24,7 @@ export interface Exit {
 }
 
 export interface Daemon {
+  readonly pid: number;
   readonly logs: LogLine[];
   /** Standard error, and standard output lines that are not JSON. */
   readonly text: string[];
@@ -80,6 +81,7 @@ function spawnProcess(name: string, command: string, args: string[], env: Record
     }
   });
   return {
+    pid: child.pid ?? 0,
     logs,
     text,
     exited,
