@@ -6,13 +6,13 @@
 import { Readable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
 import { expect, it, onTestFinished } from 'vitest';
-import type { UserActionRow } from '../../consumer/src/storing/columns.js';
 import { SILENCE_GRACE_MS, SilentConnectionError } from '../../consumer/src/storing/connection-guard.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
 import { createPool, insertRows, migrate, type Pool } from '../../consumer/src/storing/db.js';
 import { isTransientPgError } from '../../consumer/src/storing/pg-errors.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
+import { numberedRow } from '../support/events.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, type World } from '../support/world.js';
@@ -20,21 +20,7 @@ import { createWorld, type World } from '../support/world.js';
 const sql = sqlFor(DEFAULT_TABLE);
 const STATEMENT_MS = 1_500;
 
-const rows = (from: number, count: number) =>
-  toCopyRows(
-    Array.from(
-      { length: count },
-      (_, index): UserActionRow => ({
-        eventId: `00000000-0000-4000-8000-${String(from + index).padStart(12, '0')}`,
-        userId: '7f0c4b7e-0000-4000-8000-000000000001',
-        action: 'Login',
-        ipAddress: null,
-        device: null,
-        timestamp: '2026-11-26T10:00:00.000Z',
-        metadata: null,
-      }),
-    ),
-  );
+const rows = (from: number, count: number) => toCopyRows(Array.from({ length: count }, (_, index) => numberedRow(from + index)));
 
 function consumerPool(databaseUrl: string): Pool {
   const pool = createPool(databaseUrl, createLogger({ name: 'test', level: 'silent' }), {

@@ -5,12 +5,12 @@
  */
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { UserActionRow } from '../../consumer/src/storing/columns.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
 import { createPool, insertRows, migrate } from '../../consumer/src/storing/db.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { type Daemon, opsPortOf, spawnDaemon } from '../support/daemon.js';
+import { numberedRow } from '../support/events.js';
 import { committedOffsets } from '../support/kafka.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
@@ -18,15 +18,7 @@ import { createWorld, type World } from '../support/world.js';
 
 const sql = sqlFor(DEFAULT_TABLE);
 
-const row = (index: number): UserActionRow => ({
-  eventId: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
-  userId: '7f0c4b7e-0000-4000-8000-000000000001',
-  action: 'Login',
-  ipAddress: null,
-  device: null,
-  timestamp: '2026-11-26T10:00:00.000Z',
-  metadata: null,
-});
+const row = numberedRow;
 
 /** `count` more events produced, then a consumer started that stores them; `total` rows in all. */
 async function produceMore(world: World, count: number, total: number): Promise<Daemon> {
