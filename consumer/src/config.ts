@@ -2,6 +2,7 @@
 import { accessSync, constants } from 'node:fs';
 import {
   booleanSchema,
+  ConfigError,
   daemonSettings,
   type Env,
   integerSchema,
@@ -12,6 +13,8 @@ import {
 import { z } from 'zod';
 import { DEFAULT_DATABASE_TIMEOUTS } from './storing/connection-guard.js';
 import { parseDatabaseHosts } from './storing/database-hosts.js';
+import { PARTITION_INTERVALS, parseRetention } from './storing/partition-layout.js';
+import type { PartitionPolicy } from './storing/partition-maintenance.js';
 import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './storing/sql.js';
 
 const identifierSchema = z
@@ -65,10 +68,40 @@ export const consumerSettings = daemonSettings('user-actions-consumer', {
       .default(DEFAULT_DATABASE_TIMEOUTS.connectMs)
       .describe('How long opening a PostgreSQL connection may take, per host'),
   ),
+  partitionInterval: setting(
+    'DATABASE_PARTITION_INTERVAL',
+    z
+      .enum(PARTITION_INTERVALS, { error: `must be one of ${PARTITION_INTERVALS.join(', ')}` })
+      .default('day')
+      .describe('The table is partitioned by timestamp, one partition per hour, day, week or month; none = one plain table'),
+  ),
+  retention: setting(
+    'DATABASE_RETENTION',
+    z
+      .string()
+      .transform((text, context) => {
+        const retention = parseRetention(text);
+        if (typeof retention === 'string') {
+          context.addIssue({ code: 'custom', message: retention });
+          return z.NEVER;
+        }
+        return retention;
+      })
+      .optional()
+      .describe('Drop partitions wholly older than this (30 days, 12 hours, 2 weeks, 6 months); unset = keep everything'),
+  ),
   /** Where messages that cannot be stored go; `<KAFKA_TOPIC>.dlq` unless set. */
   deadLetterTopic: setting(
     'KAFKA_DLQ_TOPIC',
     kafkaNameSchema.optional().describe('Dead-letter topic (default: <KAFKA_TOPIC>.dlq)'),
+  ),
+  deadLetterRetentionMs: setting(
+    'KAFKA_DLQ_RETENTION_MS',
+    integerSchema(-1, Number.MAX_SAFE_INTEGER)
+      .default(2_592_000_000)
+      .describe(
+        "The dead-letter topic's retention.ms when the consumer creates it (30 days: dead letters wait for a person); -1 = forever",
+      ),
   ),
   deadLetterMaxRatio: setting(
     'DLQ_MAX_RATIO',
@@ -125,10 +158,19 @@ export function withCaFile(databaseUrl: string, caFile: string | undefined): str
 }
 
 export function loadConsumerConfig(env: Env) {
-  const { tableName, tableSchema, databaseCaFile, ...values } = parseDaemonSettings(consumerSettings, env);
+  const { tableName, tableSchema, databaseCaFile, partitionInterval, retention, ...values } = parseDaemonSettings(
+    consumerSettings,
+    env,
+  );
   const table: TableName = tableSchema === undefined ? { name: tableName } : { schema: tableSchema, name: tableName };
+  if (retention !== undefined && partitionInterval === 'none') {
+    throw new ConfigError(['DATABASE_RETENTION needs a partitioned table: DATABASE_PARTITION_INTERVAL must not be none']);
+  }
+  const partitions: PartitionPolicy | undefined =
+    partitionInterval === 'none' ? undefined : { unit: partitionInterval, ...(retention && { retention }) };
   return {
     ...values,
+    partitions,
     databaseUrl: withCaFile(values.databaseUrl, databaseCaFile),
     table,
     deadLetterTopic: values.deadLetterTopic ?? `${values.topic}.dlq`,

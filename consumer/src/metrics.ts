@@ -34,6 +34,21 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       help: 'Redelivered events skipped because they were already stored',
       registers,
     }),
+    expired: new Counter({
+      name: 'user_actions_events_expired_total',
+      help: 'Events older than DATABASE_RETENTION, skipped rather than stored',
+      registers,
+    }),
+    partitionsCreated: new Counter({
+      name: 'user_actions_partitions_created_total',
+      help: 'Partitions of the table made ahead of time',
+      registers,
+    }),
+    partitionsDropped: new Counter({
+      name: 'user_actions_partitions_dropped_total',
+      help: 'Partitions dropped wholly older than DATABASE_RETENTION',
+      registers,
+    }),
     deadLettered: new Counter({
       name: 'user_actions_events_dead_lettered_total',
       help: 'Messages sent to the dead-letter topic, by stage (decode or store)',

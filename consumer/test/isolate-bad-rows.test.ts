@@ -9,7 +9,7 @@ function insertRefusingNegatives(statements: number[][]) {
     statements.push([...rows]);
     const bad = rows.find((row) => row < 0);
     if (bad !== undefined) throw dataError(`value ${bad} out of range`);
-    return rows.length;
+    return { inserted: rows.length, expired: 0 };
   };
 }
 
@@ -17,7 +17,7 @@ describe('storing a batch while isolating rows PostgreSQL refuses', () => {
   it('stores a clean batch in one statement', async () => {
     const statements: number[][] = [];
     const result = await storeIsolatingBadRows([1, 2, 3, 4], insertRefusingNegatives(statements));
-    expect(result).toEqual({ inserted: 4, deadLetters: [] });
+    expect(result).toEqual({ inserted: 4, expired: 0, deadLetters: [] });
     expect(statements).toHaveLength(1);
   });
 

@@ -65,7 +65,9 @@ function heldPorts() {
   const commits: string[] = [];
   const ports: BatchPorts = {
     store: (rows) =>
-      new Promise((resolve) => held.push(() => resolve({ inserted: rows.length, deadLetters: [], move: { moved: true } }))),
+      new Promise((resolve) =>
+        held.push(() => resolve({ inserted: rows.length, expired: 0, deadLetters: [], move: { moved: true } })),
+      ),
     moveOffset: async () => ({ moved: true }),
     deadLetter: async () => undefined,
     commit: async (_topic, partition, offset) => {

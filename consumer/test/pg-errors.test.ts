@@ -26,6 +26,7 @@ describe('classifying PostgreSQL failures', () => {
     ['a write on a primary that came back as a standby', withCode('25006')],
     ['a statement past DATABASE_STATEMENT_TIMEOUT_MS', withCode('57014')],
     ['a full disk', withCode('53100')],
+    ['a lock not had within lock_timeout (partition maintenance)', withCode('55P03')],
     ['a connection that went silent', new SilentConnectionError('PostgreSQL at db1:5432 sent nothing for 35000 ms')],
   ])('retries %s', (_, error) => {
     expect(isTransientPgError(error)).toBe(true);

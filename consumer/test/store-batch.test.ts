@@ -73,9 +73,9 @@ function fakes(overrides: Partial<BatchPorts> = {}, table: { stored?: bigint; lo
   const ports: BatchPorts = {
     async store(rows, at, withOffset) {
       calls.push(withOffset ? 'store with offset' : 'store');
-      if (!withOffset) return { inserted: rows.length, deadLetters: [] };
+      if (!withOffset) return { inserted: rows.length, expired: 0, deadLetters: [] };
       const moved = move(at.from, at.to);
-      return { inserted: moved.moved ? rows.length : 0, deadLetters: [], move: moved };
+      return { inserted: moved.moved ? rows.length : 0, expired: 0, deadLetters: [], move: moved };
     },
     async moveOffset(at) {
       calls.push('move');
@@ -100,7 +100,7 @@ function fakes(overrides: Partial<BatchPorts> = {}, table: { stored?: bigint; lo
   };
   const observed: Record<string, unknown[]> = { stored: [], committed: [], kafkaCommitFailed: [], movedTo: [], lost: [] };
   const observer: BatchObserver = {
-    stored: (_batch, inserted, redelivered) => observed.stored?.push({ inserted, redelivered }),
+    stored: (_batch, { inserted, redelivered }) => observed.stored?.push({ inserted, redelivered }),
     deadLettered: () => undefined,
     committed: (_batch, _times, next) => observed.committed?.push(next),
     kafkaCommitFailed: (_batch, _next, error) => observed.kafkaCommitFailed?.push(error.message),
@@ -134,7 +134,7 @@ describe('storing one batch', () => {
     await new Promise((done) => setTimeout(done, 20));
     expect(commits).toEqual([]);
     table.stored = 105n;
-    resolve({ inserted: 5, deadLetters: [], move: { moved: true } });
+    resolve({ inserted: 5, expired: 0, deadLetters: [], move: { moved: true } });
     await expect(storing).resolves.toEqual({ kind: 'committed' });
     expect(calls).toEqual(['store with offset', 'commit']);
     expect(commits).toEqual(['105']);
@@ -145,7 +145,7 @@ describe('storing one batch', () => {
     const { ports, observer } = fakes({
       store: async (rows, at) => {
         moves.push(at);
-        return { inserted: rows.length, deadLetters: [], move: { moved: true } };
+        return { inserted: rows.length, expired: 0, deadLetters: [], move: { moved: true } };
       },
     });
     // The fetch at 100 began with message 102 (100 and 101 were transaction markers, say).
@@ -154,9 +154,19 @@ describe('storing one batch', () => {
     expect(moves).toEqual([{ topic: 'user-actions', partition: 3, from: 100n, to: 105n }]);
   });
 
+  it('counts the rows older than the retention window as expired, not as redelivered', async () => {
+    const { ports, observer } = fakes({
+      store: async () => ({ inserted: 2, expired: 3, deadLetters: [], move: { moved: true } }),
+    });
+    const counts: unknown[] = [];
+    observer.stored = (_batch, stored) => counts.push(stored);
+    await storeBatch(batchOf(5), decodedOf(5), ports, observer, running());
+    expect(counts).toEqual([{ inserted: 2, redelivered: 0, expired: 3 }]);
+  });
+
   it('counts the rows already stored as redelivered', async () => {
     const { ports, observer, observed } = fakes({
-      store: async () => ({ inserted: 3, deadLetters: [], move: { moved: true } }),
+      store: async () => ({ inserted: 3, expired: 0, deadLetters: [], move: { moved: true } }),
     });
     await storeBatch(batchOf(5), decodedOf(5), ports, observer, running());
     expect(observed.stored).toEqual([{ inserted: 3, redelivered: 2 }]);
@@ -195,7 +205,7 @@ describe('storing one batch', () => {
     const { ports, observer, calls, sent, table } = fakes({
       store: async () => {
         calls.push('store');
-        return { inserted: 2, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
+        return { inserted: 2, expired: 0, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
       },
     });
     const outcome = await storeBatch(batch, decodedOf(3, [undecodable(batch, 3)]), ports, observer, running());
@@ -213,7 +223,7 @@ describe('storing one batch', () => {
       store: async (_rows, _at, withOffset) => {
         calls.push(withOffset ? 'store with offset' : 'store');
         // The batch went in parts: the offset was not part of it.
-        return { inserted: 1, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
+        return { inserted: 1, expired: 0, deadLetters: [{ index: 1, reason: 'PostgreSQL: out of range' }] };
       },
     });
     await expect(storeBatch(batchOf(2), decodedOf(2), ports, observer, running())).resolves.toEqual({ kind: 'committed' });
@@ -222,7 +232,7 @@ describe('storing one batch', () => {
 
   it('does not move the offset when the dead-letter topic refuses the dead letters', async () => {
     const { ports, observer, calls, table } = fakes({
-      store: async () => ({ inserted: 0, deadLetters: [{ index: 0, reason: 'bad' }] }),
+      store: async () => ({ inserted: 0, expired: 0, deadLetters: [{ index: 0, reason: 'bad' }] }),
       deadLetter: async () =>
         Promise.reject(new FatalError('the dead-letter topic refused a message', { code: FATAL_CODES.deadLetterRefused })),
     });
@@ -236,7 +246,7 @@ describe('storing one batch', () => {
     const { ports, observer, calls, table } = fakes({
       store: async () => {
         calls.push('store');
-        return { inserted: 0, deadLetters: [{ index: 0, reason: 'bad' }] };
+        return { inserted: 0, expired: 0, deadLetters: [{ index: 0, reason: 'bad' }] };
       },
       guard: { record: (messages, deadLetters) => ({ tripped: true, messages, deadLetters }) },
     });

@@ -22,7 +22,11 @@ export async function startPublisher(
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), config, logger, signal);
   try {
-    await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
+    await ensureTopic(
+      admin,
+      { topic: config.topic, partitions: config.topicPartitions, retentionMs: config.topicRetentionMs },
+      logger,
+    );
   } finally {
     await admin.disconnect();
   }

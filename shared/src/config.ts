@@ -160,6 +160,12 @@ export const commonSettings = {
       .default(6)
       .describe('Partitions of the topic when it is created (at most this many consumers share the work)'),
   ),
+  topicRetentionMs: setting(
+    'KAFKA_TOPIC_RETENTION_MS',
+    integerSchema(-1, Number.MAX_SAFE_INTEGER)
+      .default(604_800_000)
+      .describe("The topic's retention.ms when a daemon creates it (7 days, Kafka's own default); -1 keeps events forever"),
+  ),
   logLevel: setting(
     'LOG_LEVEL',
     z

@@ -9,6 +9,7 @@ describe('configuration from the environment', () => {
       KAFKA_BROKERS: ['localhost:9092'],
       KAFKA_TOPIC: 'user-actions',
       KAFKA_TOPIC_PARTITIONS: 6,
+      KAFKA_TOPIC_RETENTION_MS: 604_800_000,
       LOG_LEVEL: 'info',
       LOG_SUMMARY_INTERVAL_MS: 5000,
       METRICS_PORT: 9464,

@@ -57,13 +57,13 @@ describe('ensureTopic', () => {
 
   it('waits while a cluster has fewer brokers registered than the replication factor, as while it starts', async () => {
     const { admin, calls } = adminCreatingAfter(tooFewBrokers(), tooFewBrokers());
-    await ensureTopic(admin, { topic: 'events', partitions: 6 }, logger);
+    await ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger);
     expect(calls()).toBe(3);
   });
 
   it('stops with what to fix when the brokers do not come', async () => {
     const { admin } = adminCreatingAfter(...Array.from({ length: 50 }, tooFewBrokers));
-    await expect(ensureTopic(admin, { topic: 'events', partitions: 6 }, logger, 300)).rejects.toThrow(
+    await expect(ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger, 300)).rejects.toThrow(
       /fewer brokers are up than the cluster's default.replication.factor/,
     );
   });
@@ -71,7 +71,9 @@ describe('ensureTopic', () => {
   it('stops at once when it may not create the topic', async () => {
     const denied = new KafkaJSAggregateError('Topic creation errors', [protocolError('TOPIC_AUTHORIZATION_FAILED', false)]);
     const { admin, calls } = adminCreatingAfter(denied);
-    await expect(ensureTopic(admin, { topic: 'events', partitions: 6 }, logger)).rejects.toThrow('Topic creation errors');
+    await expect(ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger)).rejects.toThrow(
+      'Topic creation errors',
+    );
     expect(calls()).toBe(1);
   });
 });

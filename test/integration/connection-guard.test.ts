@@ -8,14 +8,15 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { expect, it, onTestFinished } from 'vitest';
 import { SILENCE_GRACE_MS, SilentConnectionError } from '../../consumer/src/storing/connection-guard.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
-import { createPool, insertRows, migrate, type Pool } from '../../consumer/src/storing/db.js';
+import { createPool, insertRows, type Pool } from '../../consumer/src/storing/db.js';
+import { migrate } from '../../consumer/src/storing/migration.js';
 import { isTransientPgError } from '../../consumer/src/storing/pg-errors.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { numberedRow } from '../support/events.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
-import { createWorld, type World } from '../support/world.js';
+import { createWorld, DEFAULT_PARTITIONS, type World } from '../support/world.js';
 
 const sql = sqlFor(DEFAULT_TABLE);
 const STATEMENT_MS = 1_500;
@@ -60,14 +61,16 @@ it("sets the server-side bounds on the consumer's sessions", async () => {
 it('ends a lock wait at the statement timeout with a transient error, storing nothing, and stores once the lock is gone', async () => {
   const world = await createWorld();
   const pool = consumerPool(world.databaseUrl);
-  await migrate(pool, sql);
+  await migrate(pool, sql, DEFAULT_PARTITIONS);
   const holder = await world.db.connect();
   onTestFinished(() => holder.release(true));
   await holder.query('BEGIN');
   await holder.query('LOCK TABLE useractions IN ACCESS EXCLUSIVE MODE');
 
   const started = Date.now();
-  const error = await insertRows(pool, sql, rows(0, 10), { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 10n }).then(
+  const error = await insertRows(pool, sql, rows(0, 10), {
+    move: { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 10n },
+  }).then(
     () => undefined,
     (caught: Error) => caught,
   );
@@ -78,10 +81,9 @@ it('ends a lock wait at the statement timeout with a transient error, storing no
 
   expect(await world.rowCount()).toBe(0);
   expect(await world.storedOffsets()).toEqual(new Map());
-  expect(await insertRows(pool, sql, rows(0, 10), { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 10n })).toEqual({
-    inserted: 10,
-    move: { moved: true },
-  });
+  expect(
+    await insertRows(pool, sql, rows(0, 10), { move: { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 10n } }),
+  ).toEqual({ inserted: 10, expired: 0, move: { moved: true } });
 });
 
 it('abandons a connection that goes silent mid-COPY, and ends its session before the rows are stored again', async () => {
@@ -90,7 +92,7 @@ it('abandons a connection that goes silent mid-COPY, and ends its session before
   const link = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   await link.open();
   const pool = consumerPool(throughProxy(world, link.port));
-  await migrate(pool, sql);
+  await migrate(pool, sql, DEFAULT_PARTITIONS);
   const batch = rows(0, 3_000);
 
   // A COPY that has sent its first rows, then hears nothing more from the server (nor the server from it).
@@ -124,8 +126,9 @@ it('abandons a connection that goes silent mid-COPY, and ends its session before
 
   // The retry (new connections still pass the link) ends that session first, then stores every row once.
   const retryStarted = Date.now();
-  expect(await insertRows(pool, sql, batch, { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 3_000n })).toEqual({
+  expect(await insertRows(pool, sql, batch, { move: { groupId: 'g', topic: 't', partition: 0, from: 0n, to: 3_000n } })).toEqual({
     inserted: 3_000,
+    expired: 0,
     move: { moved: true },
   });
   expect(Date.now() - retryStarted).toBeLessThan(STATEMENT_MS);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { UserActionRow } from '../../consumer/src/storing/columns.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
-import { createPool, insertRows, migrate } from '../../consumer/src/storing/db.js';
+import { createPool, insertRows } from '../../consumer/src/storing/db.js';
+import { migrate } from '../../consumer/src/storing/migration.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
-import { createWorld, type World } from '../support/world.js';
+import { createWorld, DEFAULT_PARTITIONS, type World } from '../support/world.js';
 
 const row = (eventId: string, device: string | null): UserActionRow => ({
   eventId,
@@ -22,7 +23,7 @@ async function withTable(test: (insert: (rows: UserActionRow[]) => Promise<numbe
   const pool = createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
   try {
     const sql = sqlFor(DEFAULT_TABLE);
-    await migrate(pool, sql);
+    await migrate(pool, sql, DEFAULT_PARTITIONS);
     await test(async (rows) => (await insertRows(pool, sql, toCopyRows(rows))).inserted, world);
   } finally {
     await pool.end();

@@ -6,7 +6,8 @@
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
-import { createPool, insertRows, migrate } from '../../consumer/src/storing/db.js';
+import { createPool, insertRows } from '../../consumer/src/storing/db.js';
+import { migrate } from '../../consumer/src/storing/migration.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { type Daemon, opsPortOf, spawnDaemon } from '../support/daemon.js';
@@ -14,7 +15,7 @@ import { numberedRow } from '../support/events.js';
 import { committedOffsets } from '../support/kafka.js';
 import { produceAndStore } from '../support/pipeline.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';
-import { createWorld, type World } from '../support/world.js';
+import { createWorld, DEFAULT_PARTITIONS, type World } from '../support/world.js';
 
 const sql = sqlFor(DEFAULT_TABLE);
 
@@ -38,11 +39,12 @@ describe("the partitions' offsets in PostgreSQL", () => {
     const world = await createWorld();
     const pool = createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
     try {
-      await migrate(pool, sql);
+      await migrate(pool, sql, DEFAULT_PARTITIONS);
       const key = { groupId: 'group', topic: 'topic', partition: 0 };
       const first = [0, 1, 2].map(row);
-      expect(await insertRows(pool, sql, toCopyRows(first), { ...key, from: 0n, to: 3n })).toEqual({
+      expect(await insertRows(pool, sql, toCopyRows(first), { move: { ...key, from: 0n, to: 3n } })).toEqual({
         inserted: 3,
+        expired: 0,
         move: { moved: true },
       });
 
@@ -51,7 +53,7 @@ describe("the partitions' offsets in PostgreSQL", () => {
       onTestFinished(() => holder.release(true));
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE useractions IN SHARE MODE');
-      const second = insertRows(pool, sql, toCopyRows([3, 4, 5].map(row)), { ...key, from: 3n, to: 6n });
+      const second = insertRows(pool, sql, toCopyRows([3, 4, 5].map(row)), { move: { ...key, from: 3n, to: 6n } });
       second.catch(() => undefined);
       const waiting = await waitFor(
         async () =>
@@ -70,14 +72,16 @@ describe("the partitions' offsets in PostgreSQL", () => {
       expect((await world.db.query('SELECT next_offset FROM useractions_offsets')).rows).toEqual([{ next_offset: '3' }]);
 
       // A batch that does not start where the table ends stores nothing and says where the table is.
-      expect(await insertRows(pool, sql, toCopyRows([6, 7].map(row)), { ...key, from: 6n, to: 8n })).toEqual({
+      expect(await insertRows(pool, sql, toCopyRows([6, 7].map(row)), { move: { ...key, from: 6n, to: 8n } })).toEqual({
         inserted: 0,
+        expired: 0,
         move: { moved: false, stored: 3n },
       });
       expect(Number((await world.db.query('SELECT count(*) FROM useractions')).rows[0].count)).toBe(3);
       // The same batch again, as after a lost commit acknowledgement: its rows are skipped, the offset found past it.
-      expect(await insertRows(pool, sql, toCopyRows(first), { ...key, from: 0n, to: 3n })).toEqual({
+      expect(await insertRows(pool, sql, toCopyRows(first), { move: { ...key, from: 0n, to: 3n } })).toEqual({
         inserted: 0,
+        expired: 0,
         move: { moved: false, stored: 3n },
       });
     } finally {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
+import { loadConsumerConfig } from '../../consumer/src/config.js';
 import type { StoredRow } from '../../consumer/src/storing/columns.js';
 import { parseDatabaseHosts, poolForHosts } from '../../consumer/src/storing/database-hosts.js';
 import { readStoredOffsets } from '../../consumer/src/storing/offsets.js';
@@ -13,6 +14,9 @@ import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { waitFor } from './wait.js';
 
 export type { StoredRow } from '../../consumer/src/storing/columns.js';
+
+/** The table's layout when nothing is configured: what the consumer makes by default. */
+export const DEFAULT_PARTITIONS = loadConsumerConfig({}).partitions;
 
 export interface World {
   readonly topic: string;

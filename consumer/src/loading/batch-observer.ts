@@ -4,7 +4,7 @@ import type { LoaderMetrics } from '../metrics.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { BatchObserver, PartitionBatch } from './store-batch.js';
 
-export type LoaderCounter = 'stored' | 'redelivered' | 'deadLettered' | 'retried';
+export type LoaderCounter = 'stored' | 'redelivered' | 'expired' | 'deadLettered' | 'retried';
 
 export interface LoaderObserver extends BatchObserver {
   decoded(messages: number, actions: Iterable<[string, number]>): void;
@@ -16,11 +16,13 @@ export function createBatchObserver(logger: Logger, summary: SummaryLog<LoaderCo
       metrics.batchSize.observe(messages);
       for (const [action, count] of actions) metrics.consumed.inc({ action }, count);
     },
-    stored(_batch, inserted, redelivered) {
+    stored(_batch, { inserted, redelivered, expired }) {
       summary.add('stored', inserted);
       summary.add('redelivered', redelivered);
+      summary.add('expired', expired);
       metrics.stored.inc(inserted);
       metrics.redelivered.inc(redelivered);
+      metrics.expired.inc(expired);
     },
     deadLettered(deadLetters: readonly DeadLetter[]) {
       for (const { topic, partition, message, stage, reason } of deadLetters) {

@@ -28,6 +28,7 @@ import { CONDITIONS } from '../readiness-conditions.js';
 import { createBatchStore } from '../storing/batch-store.js';
 import { insertRows, type Pool } from '../storing/db.js';
 import { moveOffset, readStoredOffsets } from '../storing/offsets.js';
+import { retentionCutoff } from '../storing/partition-layout.js';
 import type { TableSql } from '../storing/sql.js';
 import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
@@ -75,8 +76,9 @@ export async function startLoader(
   await connectWithRetry(() => admin.connect(), config, logger, signal);
   // Kept connected: the partitions' log starts are asked for when PostgreSQL's offset is behind a batch.
   try {
-    await ensureTopic(admin, { topic: config.topic, partitions: config.topicPartitions }, logger);
-    await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1 }, logger);
+    const { topic, topicPartitions: partitions, topicRetentionMs: retentionMs } = config;
+    await ensureTopic(admin, { topic, partitions, retentionMs }, logger);
+    await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1, retentionMs: config.deadLetterRetentionMs }, logger);
   } catch (error) {
     await admin.disconnect();
     throw error;
@@ -107,7 +109,11 @@ export async function startLoader(
   });
   const running = AbortSignal.any([signal, halt.signal]);
   const batchStore = createBatchStore({
-    insertRows: (rows, move) => insertRows(pool, sql, rows, move && { groupId: config.groupId, ...move }),
+    insertRows: (rows, move) =>
+      insertRows(pool, sql, rows, {
+        ...(move && { move: { groupId: config.groupId, ...move } }),
+        ...(config.partitions?.retention && { cutoff: retentionCutoff(config.partitions.retention, new Date()) }),
+      }),
     moveOffset: (move) => pool.guard.run('batch', (client) => moveOffset(client, sql, config.groupId, move)),
     maxOutageMs: config.maxOutageMs,
     logger,

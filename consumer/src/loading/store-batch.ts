@@ -68,7 +68,8 @@ export interface BatchPorts {
 
 /** What happened to a batch, for metrics and logs; none of it decides anything. */
 export interface BatchObserver {
-  stored(batch: PartitionBatch, inserted: number, redelivered: number): void;
+  /** New rows, events already stored, and events older than the retention window (skipped). */
+  stored(batch: PartitionBatch, counts: { inserted: number; redelivered: number; expired: number }): void;
   deadLettered(deadLetters: readonly DeadLetter[]): void;
   committed(batch: PartitionBatch, eventTimes: Float64Array, nextOffset: bigint): void;
   /** Kafka's copy of the offset could not follow; harmless, as PostgreSQL's is the one trusted. */
@@ -109,7 +110,9 @@ export async function storeBatch(
     const withOffset = decoded.deadLetters.length === 0;
     const stored = await whileHeartbeating(batch, () => ports.store(decoded.rows, at, withOffset, signal));
     if (stored.move?.moved === false) return await moveTo(stored.move.stored, batch, ports, observer, signal);
-    observer.stored(batch, stored.inserted, decoded.rows.length - stored.inserted - stored.deadLetters.length);
+    const { inserted, expired } = stored;
+    const redelivered = decoded.rows.length - inserted - expired - stored.deadLetters.length;
+    observer.stored(batch, { inserted, redelivered, expired });
     const deadLetters = [
       ...decoded.deadLetters,
       ...stored.deadLetters.map(({ index, reason }) => badRow(batch, decoded, index, reason)),

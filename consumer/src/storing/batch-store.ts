@@ -71,15 +71,15 @@ export function createBatchStore(options: BatchStoreOptions) {
       try {
         if (withOffset) {
           try {
-            const { inserted, move } = await retrying(() => timedInsert(rows, at), at, rows.length, signal);
-            return { inserted, deadLetters: [], ...(move && { move }) };
+            const { inserted, expired, move } = await retrying(() => timedInsert(rows, at), at, rows.length, signal);
+            return { inserted, expired, deadLetters: [], ...(move && { move }) };
           } catch (error) {
             if (!(error instanceof Error) || !isRowDataError(error)) throw error;
           }
         }
         return await storeIsolatingBadRows(rows, async (part) => {
-          const { inserted } = await retrying(() => timedInsert(part), at, part.length, signal);
-          return inserted;
+          const { inserted, expired } = await retrying(() => timedInsert(part), at, part.length, signal);
+          return { inserted, expired };
         });
       } catch (error) {
         throw givingUp(error);

@@ -12,8 +12,6 @@ interface ColumnSpec {
   readonly nullable: boolean;
   /** Only text the schema's patterns accept (ids, action names, timestamps): nothing for COPY to escape. */
   readonly plain: boolean;
-  /** Constraints beyond NOT NULL in the table's definition. */
-  readonly constraints?: string;
 }
 
 export const COLUMNS = [
@@ -22,8 +20,8 @@ export const COLUMNS = [
   { column: 'ipaddress', field: 'ipAddress', type: 'TEXT', nullable: true, plain: false },
   { column: 'device', field: 'device', type: 'TEXT', nullable: true, plain: false },
   { column: 'timestamp', field: 'timestamp', type: 'TIMESTAMPTZ', nullable: false, plain: true },
-  // The event's identity: a redelivered event is a no-op.
-  { column: 'event_id', field: 'eventId', type: 'UUID', nullable: false, plain: true, constraints: 'UNIQUE' },
+  // The event's identity: a redelivered event is a no-op (the table's unique key, in sql.ts).
+  { column: 'event_id', field: 'eventId', type: 'UUID', nullable: false, plain: true },
   // The event's whole Metadata (the original kept only two of its fields).
   { column: 'metadata', field: 'metadata', type: 'JSONB', nullable: true, plain: false },
 ] as const satisfies readonly ColumnSpec[];
@@ -53,7 +51,7 @@ export const COLUMN_LIST = COLUMNS.map(({ column }) => column).join(', ');
 /** Column definitions for CREATE TABLE; `withConstraints` false for a staging table. */
 export function columnDefinitions(withConstraints: boolean): string {
   return COLUMNS.map((spec: ColumnSpec) => {
-    const constraints = withConstraints ? [spec.nullable ? '' : 'NOT NULL', spec.constraints ?? ''].filter(Boolean) : [];
+    const constraints = withConstraints && !spec.nullable ? ['NOT NULL'] : [];
     return `  ${spec.column.padEnd(9)} ${[spec.type, ...constraints].join(' ')}`;
   }).join(',\n');
 }

@@ -7,6 +7,8 @@ import { isRowDataError } from './pg-errors.js';
 
 export interface StoreResult {
   inserted: number;
+  /** Rows older than the retention window, skipped. */
+  expired: number;
   /** The rows PostgreSQL refused, by index into the rows given, with its reason: they become dead letters. */
   deadLetters: { index: number; reason: string }[];
 }
@@ -19,18 +21,24 @@ export interface Sliceable<Rows> {
 
 export async function storeIsolatingBadRows<Rows extends Sliceable<Rows>>(
   rows: Rows,
-  insert: (rows: Rows) => Promise<number>,
+  insert: (rows: Rows) => Promise<{ inserted: number; expired: number }>,
   firstIndex = 0,
 ): Promise<StoreResult> {
-  if (rows.length === 0) return { inserted: 0, deadLetters: [] };
+  if (rows.length === 0) return { inserted: 0, expired: 0, deadLetters: [] };
   try {
-    return { inserted: await insert(rows), deadLetters: [] };
+    return { ...(await insert(rows)), deadLetters: [] };
   } catch (error) {
     if (!(error instanceof Error) || !isRowDataError(error)) throw error;
-    if (rows.length === 1) return { inserted: 0, deadLetters: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
+    if (rows.length === 1) {
+      return { inserted: 0, expired: 0, deadLetters: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
+    }
     const middle = Math.ceil(rows.length / 2);
     const left = await storeIsolatingBadRows(rows.slice(0, middle), insert, firstIndex);
     const right = await storeIsolatingBadRows(rows.slice(middle), insert, firstIndex + middle);
-    return { inserted: left.inserted + right.inserted, deadLetters: [...left.deadLetters, ...right.deadLetters] };
+    return {
+      inserted: left.inserted + right.inserted,
+      expired: left.expired + right.expired,
+      deadLetters: [...left.deadLetters, ...right.deadLetters],
+    };
   }
 }

@@ -1,5 +1,5 @@
 /** The topic: created with enough partitions to scale out, and its offsets once the broker has them. */
-import type { Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { FATAL_CODES, FatalError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
@@ -26,11 +26,14 @@ export async function topicEnds(
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** The topic's `retention.ms`: how long Kafka keeps each event. */
+  retentionMs: number;
 }
 
 /**
- * Creates the topic with the wanted partition count if it does not exist. An existing topic is left as
- * it is: adding partitions would move users to other partitions and break the per-user order.
+ * Creates the topic with the wanted partition count and retention if it does not exist. An existing
+ * topic is left as it is, with a warning where it differs: adding partitions would move users to other
+ * partitions and break the per-user order, and its retention is its operator's to change.
  */
 export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger, maxWaitMs = 60_000): Promise<void> {
   // Replicas starting together race to create the topic; the losers may ask a broker that has not
@@ -54,19 +57,26 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger,
   }
 }
 
-async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec, logger: Logger): Promise<void> {
+async function createOrCheckTopic(admin: Admin, { topic, partitions, retentionMs }: TopicSpec, logger: Logger): Promise<void> {
   // Asking first: kafkajs logs a warning whenever it is asked to create a topic that exists, which
   // would put a warning into every start of every daemon.
   const exists = (await admin.listTopics()).includes(topic);
   const created =
     !exists &&
     (await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions }],
+      topics: [{ topic, numPartitions: partitions, configEntries: [{ name: RETENTION, value: String(retentionMs) }] }],
       waitForLeaders: true,
     }));
   if (created) {
-    logger.info({ topic, partitions }, 'created topic');
+    logger.info({ topic, partitions, retentionMs }, 'created topic');
     return;
+  }
+  const existingRetention = await topicRetentionMs(admin, topic);
+  if (existingRetention !== undefined && existingRetention !== retentionMs) {
+    logger.warn(
+      { topic, retentionMs: existingRetention, wanted: retentionMs },
+      "the topic's retention.ms differs from the setting; an existing topic is left as it is (kafka-configs.sh --alter changes it)",
+    );
   }
   const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
   const existing = metadata.topics[0]?.partitions.length ?? 0;
@@ -78,4 +88,18 @@ async function createOrCheckTopic(admin: Admin, { topic, partitions }: TopicSpec
   } else {
     logger.info({ topic, partitions: existing }, 'topic exists');
   }
+}
+
+const RETENTION = 'retention.ms';
+// A CommonJS export that Node.js' ESM loader does not find by name.
+const { ConfigResourceTypes } = kafkajs;
+
+/** The topic's retention.ms as the broker reports it (its own default when the topic sets none). */
+async function topicRetentionMs(admin: Admin, topic: string): Promise<number | undefined> {
+  const { resources } = await admin.describeConfigs({
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [RETENTION] }],
+    includeSynonyms: false,
+  });
+  const value = resources[0]?.configEntries.find((entry) => entry.configName === RETENTION)?.configValue;
+  return value === undefined || value === null ? undefined : Number(value);
 }
