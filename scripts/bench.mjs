@@ -6,7 +6,9 @@
 //   producer  `producer --rate 0 --count N` fills a backlog                         → producer_eps
 //             and the same with the original's random events (SIM_USERS=0)        → producer_random_eps
 //   catch-up  a consumer drains that backlog, nothing else running                  → catchup_eps, RSS
+//             and again into a plain table (DATABASE_PARTITION_INTERVAL=none)       → catchup_plain_eps
 //   sustained producer (as fast as it can) and consumer together                    → sustained_eps
+//             and again into the plain table                                        → sustained_plain_eps
 //   latency   producer at 5,000 events/s, then at the default pace (2 events/s)     → p50_ms, p99_ms
 //             and p99 without the first 5 s, while the consumer settles           → steady_p99_ms
 //   baseline  the original system's loader: one connection and one INSERT a message → baseline_eps
@@ -50,7 +52,9 @@ async function main() {
     const producer_eps = await producerPhase('bench-backlog', SIZES.backlog);
     const producer_random_eps = await producerPhase('bench-random', SIZES.random, true);
     const catchUp = await catchUpPhase(db);
+    const catchUpPlain = await catchUpPhase(db, 'plain');
     const sustained = await sustainedPhase(db, SIZES.backlog);
+    const sustainedPlain = await sustainedPhase(db, SIZES.backlog, 'plain');
     let stored = SIZES.backlog + SIZES.sustained;
     const busy = await latencyPhase(db, stored, 5_000, SIZES.latencySeconds, '5,000/s');
     stored += busy.count;
@@ -74,6 +78,10 @@ async function main() {
       store_without_offsets_eps: Math.round(offsets.plainEps),
       store_with_offsets_eps: Math.round(offsets.movingEps),
       offsets_cost: Number(offsets.cost.toFixed(3)),
+      catchup_plain_eps: Math.round(catchUpPlain.eps),
+      sustained_plain_eps: Math.round(sustainedPlain.eps),
+      catchup_partitioned_vs_plain: Number((catchUp.eps / catchUpPlain.eps).toFixed(3)),
+      sustained_partitioned_vs_plain: Number((sustained.eps / sustainedPlain.eps).toFixed(3)),
       catchup_vs_copy_ceiling: Number((catchUp.eps / copy_ceiling_eps).toFixed(3)),
       sustained_vs_baseline: Number((sustained.eps / baseline_eps).toFixed(1)),
       backlog_events: SIZES.backlog,

@@ -14,8 +14,9 @@ import { databaseUrl, repo, SIZES } from './settings.mjs';
 /** @param {pg.Client} db */
 export async function offsetsCostPhase(db) {
   const BATCH = 2_700;
-  const [{ createPool, insertRows, migrate }, { toCopyRows }, { sqlFor }, { createLogger }] = await Promise.all([
+  const [{ createPool, insertRows }, { migrate }, { toCopyRows }, { sqlFor }, { createLogger }] = await Promise.all([
     import(join(repo, 'consumer/dist/storing/db.js')),
+    import(join(repo, 'consumer/dist/storing/migration.js')),
     import(join(repo, 'consumer/dist/storing/copy-text.js')),
     import(join(repo, 'consumer/dist/storing/sql.js')),
     import(join(repo, 'shared/dist/logger.js')),
@@ -46,8 +47,9 @@ export async function offsetsCostPhase(db) {
   const plain = sqlFor({ name: 'useractions_cost_plain' });
   const moving = sqlFor({ name: 'useractions_cost_offsets' });
   try {
-    await migrate(pool, plain);
-    await migrate(pool, moving);
+    // Plain tables on both sides: the offsets' cost alone (the partitions' is the catch-up phases' own).
+    await migrate(pool, plain, undefined);
+    await migrate(pool, moving, undefined);
     const spent = { plain: 0, moving: 0 };
     /** @type {number[]} */
     const ratios = [];
@@ -57,7 +59,7 @@ export async function offsetsCostPhase(db) {
       /** @type {['plain' | 'moving', () => Promise<unknown>][]} */
       const runs = [
         ['plain', () => insertRows(pool, plain, batch)],
-        ['moving', () => insertRows(pool, moving, batch, move)],
+        ['moving', () => insertRows(pool, moving, batch, { move })],
       ];
       const took = { plain: 0, moving: 0 };
       for (const [variant, run] of index % 2 === 0 ? runs : runs.reverse()) {

@@ -67,8 +67,8 @@ async function countRows(db, table = 'useractions') {
 }
 
 /** @param {pg.Client} db @param {number} expected @param {string} phase */
-async function expectRows(db, expected, phase) {
-  const { rows, distinct_ids } = await countRows(db);
+async function expectRows(db, expected, phase, table = 'useractions') {
+  const { rows, distinct_ids } = await countRows(db, table);
   if (rows !== expected || distinct_ids !== expected) {
     throw new Error(`${phase}: expected ${expected} rows, each event once; found ${rows} rows, ${distinct_ids} distinct events`);
   }
@@ -116,32 +116,55 @@ async function followStored(/** @type {string} */ phase, /** @type {number} */ t
   return { eps, rssMb: maxRss / 2 ** 20 };
 }
 
-/** @param {pg.Client} db */
-export async function catchUpPhase(db) {
-  say(`catch-up: one consumer drains the backlog of ${SIZES.backlog.toLocaleString('en')} events`);
-  const consumer = startDaemon('consumer', baseEnv('bench-backlog', 'bench-catchup'), [], 'consumer-catchup');
+/**
+ * The table the consumer fills: the default (partitioned by day), or with `plain` a table of the layout
+ * before partitions, `useractions_plain`, which the same phases fill to compare the two in one run.
+ */
+const layouts = {
+  partitioned: { table: 'useractions', suffix: '', env: {} },
+  plain: {
+    table: 'useractions_plain',
+    suffix: '-plain',
+    env: { DATABASE_TABLE: 'useractions_plain', DATABASE_PARTITION_INTERVAL: 'none' },
+  },
+};
+
+/** @param {pg.Client} db @param {keyof typeof layouts} layout */
+export async function catchUpPhase(db, layout = 'partitioned') {
+  const { table, suffix, env } = layouts[layout];
+  say(`catch-up${suffix}: one consumer drains the backlog of ${SIZES.backlog.toLocaleString('en')} events into ${table}`);
+  const consumer = startDaemon(
+    'consumer',
+    { ...baseEnv('bench-backlog', `bench-catchup${suffix}`), ...env },
+    [],
+    `consumer-catchup${suffix}`,
+  );
   await scrapeWhenUp(PORTS.consumer);
-  const stored = await followStored('catch-up', SIZES.backlog);
+  const stored = await followStored(`catch-up${suffix}`, SIZES.backlog);
   await consumer.stop();
-  await expectRows(db, SIZES.backlog, 'catch-up');
+  await expectRows(db, SIZES.backlog, `catch-up${suffix}`, table);
   return stored;
 }
 
-/** @param {pg.Client} db @param {number} before */
-export async function sustainedPhase(db, before) {
-  say(`sustained: producer (as fast as it can, ${SIZES.sustained.toLocaleString('en')} events) and consumer together`);
-  const consumer = startDaemon('consumer', baseEnv('bench-live', 'bench-live'), [], 'consumer-sustained');
+/** @param {pg.Client} db @param {number} before @param {keyof typeof layouts} layout */
+export async function sustainedPhase(db, before, layout = 'partitioned') {
+  const { table, suffix, env } = layouts[layout];
+  const topic = `bench-live${suffix}`;
+  say(
+    `sustained${suffix}: producer (as fast as it can, ${SIZES.sustained.toLocaleString('en')} events) and consumer together, into ${table}`,
+  );
+  const consumer = startDaemon('consumer', { ...baseEnv(topic, topic), ...env }, [], `consumer-sustained${suffix}`);
   await waitReady(PORTS.consumer);
   const producer = startDaemon(
     'producer',
-    baseEnv('bench-live', 'unused'),
+    baseEnv(topic, 'unused'),
     ['--rate', '0', '--count', String(SIZES.sustained)],
-    'producer-sustained',
+    `producer-sustained${suffix}`,
   );
-  const stored = await followStored('sustained', SIZES.sustained);
+  const stored = await followStored(`sustained${suffix}`, SIZES.sustained);
   await producer.stop();
   await consumer.stop();
-  await expectRows(db, before + SIZES.sustained, 'sustained');
+  await expectRows(db, before + SIZES.sustained, `sustained${suffix}`, table);
   return stored;
 }
 

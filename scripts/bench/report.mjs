@@ -86,6 +86,10 @@ const FIGURES = {
   store_without_offsets_eps: 'store, offsets in Kafka only',
   store_with_offsets_eps: 'store, offsets in PostgreSQL',
   offsets_cost: 'cost of the offsets in PostgreSQL',
+  catchup_plain_eps: 'catch-up into a plain table',
+  sustained_plain_eps: 'sustained into a plain table',
+  catchup_partitioned_vs_plain: 'catch-up, partitioned / plain',
+  sustained_partitioned_vs_plain: 'sustained, partitioned / plain',
   catchup_vs_copy_ceiling: 'catch-up / COPY ceiling',
   sustained_vs_baseline: 'sustained / baseline',
 };
@@ -100,6 +104,8 @@ const TARGETS = {
   idle_p99_ms: '≤ 100',
   consumer_rss_mb: '≤ 250',
   offsets_cost: '< 0.05',
+  catchup_partitioned_vs_plain: '≥ 0.90',
+  sustained_partitioned_vs_plain: '≥ 0.90',
 };
 
 /** @param {string} figure */
