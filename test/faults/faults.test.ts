@@ -9,11 +9,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LOG_EVENT } from '@user-actions/shared';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addTime, intervalStart, partitionSuffix } from '../../consumer/src/storing/partition-layout.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { spawnDaemon } from '../support/daemon.js';
 import { readTopic } from '../support/kafka.js';
 import { createPostgresServer, createStandbyServer, type PostgresServer } from '../support/postgres-server.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
+import { waitFor } from '../support/wait.js';
 import type { World } from '../support/world.js';
 import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
 import { POISON_KINDS, sendPoison } from './poison.js';
@@ -217,6 +222,63 @@ describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.event
       fleet.start(2);
     });
     expect(result.databaseLost, 'rows the restore took away').toBeGreaterThan(0);
+  });
+
+  it('13. kill -9 during partition maintenance, 5 times', async () => {
+    const hourly = { DATABASE_PARTITION_INTERVAL: 'hour', DATABASE_RETENTION: '2 hours' };
+    const sql = sqlFor(DEFAULT_TABLE);
+    const result = await scenario(
+      'kill -9 during partition maintenance ×5',
+      { consumerEnv: () => hourly },
+      async ({ world, observed }) => {
+        const oldPartitions = async () =>
+          Number(
+            (
+              await world.db.query(`SELECT count(*) FROM pg_class WHERE relname ~ '^useractions_p' AND relname < $1`, [
+                sql.partitionName(partitionSuffix('hour', addTime('hour', new Date(), -24))),
+              ])
+            ).rows[0].count,
+          );
+        let killedMidRound = 0;
+        await repeatedly(5, spacing(6), async (round) => {
+          // Forty hours, three days and more back: outside the window, for the next consumer to drop.
+          const first = addTime('hour', intervalStart('hour', new Date()), -72 - round * 40);
+          for (let hour = 0; hour < 40; hour++) {
+            const from = addTime('hour', first, hour);
+            for (const statement of sql.createPartition(partitionSuffix('hour', from), from, addTime('hour', from, 1))) {
+              await world.db.query(statement);
+            }
+          }
+          const before = await oldPartitions();
+          // A consumer starting beside the two loading ones, killed while its migration holds its lock.
+          const spawnedAt = new Date();
+          const victim = spawnDaemon('consumer', { ...world.env, ...hourly });
+          await waitFor(
+            async () =>
+              Number(
+                (
+                  await world.db.query(
+                    `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                     WHERE l.locktype = 'advisory' AND l.granted AND a.backend_start >= $1`,
+                    [spawnedAt],
+                  )
+                ).rows[0].count,
+              ),
+            (held) => held > 0,
+            { timeoutMs: 30_000, intervalMs: 5, what: "the new consumer's migration under way" },
+          );
+          await victim.stop('SIGKILL');
+          if ((await oldPartitions()) === before) killedMidRound++;
+        });
+        observed.killedMidRound = killedMidRound;
+        // One more consumer that finishes its start drops them all.
+        const last = spawnDaemon('consumer', { ...world.env, ...hourly });
+        await last.waitForLog((line) => line.event === LOG_EVENT.tableReady);
+        expect((await last.stop('SIGTERM')).code).toBe(0);
+        expect(await oldPartitions(), 'old partitions left').toBe(0);
+      },
+    );
+    expect(result.killedMidRound, 'kills that landed in the middle of a round').toBeGreaterThan(0);
   });
 });
 

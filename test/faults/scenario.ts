@@ -32,6 +32,8 @@ export interface ScenarioResult {
   notReady?: string;
   /** Seconds from the fault's start until rows were stored again while it still lasted. */
   resumedAfterSeconds?: number;
+  /** Consumers killed while their partition maintenance was under way, whose round left nothing behind. */
+  killedMidRound?: number;
 }
 
 export interface ScenarioContext {
@@ -47,7 +49,7 @@ export interface ScenarioContext {
   /** Set by a fault that makes PostgreSQL lose rows: how many. */
   databaseLost: { count?: number };
   /** Set by faults that watch readiness or recovery while they last. */
-  observed: Pick<ScenarioResult, 'notReady' | 'resumedAfterSeconds'>;
+  observed: Pick<ScenarioResult, 'notReady' | 'resumedAfterSeconds' | 'killedMidRound'>;
 }
 
 export interface ScenarioOptions {

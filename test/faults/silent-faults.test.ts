@@ -88,7 +88,7 @@ async function whileSilent(context: ScenarioContext, silence: Silence, ms: numbe
 }
 
 describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} size)`, () => {
-  it('13. PostgreSQL silent for 20 s', async () => {
+  it('14. PostgreSQL silent for 20 s', async () => {
     await scenario('PostgreSQL silent 20 s', { consumerEnv: viaConsumersHost }, async (context) => {
       await sleep(spacing(3));
       const silence = drops.silencePort(POSTGRES_PORT, ['127.0.0.1', CONSUMERS_HOST]);
@@ -96,7 +96,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
     });
   });
 
-  it('14. PostgreSQL silent to both consumers for longer than their timeouts, Kafka up', async () => {
+  it('15. PostgreSQL silent to both consumers for longer than their timeouts, Kafka up', async () => {
     await scenario(
       `PostgreSQL silent to both consumers ${LONG_SILENCE_MS / 1000} s`,
       { consumerEnv: viaConsumersHost },
@@ -108,7 +108,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
     );
   });
 
-  it("15. the consumers' established PostgreSQL connections go silent, new ones pass", async () => {
+  it("16. the consumers' established PostgreSQL connections go silent, new ones pass", async () => {
     await scenario(
       `consumers' PostgreSQL flows forgotten ${FORGOTTEN_FLOWS_MS / 1000} s`,
       { consumerEnv: viaConsumersHost },
@@ -138,7 +138,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
     );
   });
 
-  it('16. Kafka silent for 20 s', async () => {
+  it('17. Kafka silent for 20 s', async () => {
     await scenario('Kafka silent 20 s', {}, async (context) => {
       await sleep(spacing(3));
       const silence = drops.silencePort(KAFKA_PORT);
@@ -146,7 +146,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
     });
   });
 
-  it("17. one consumer's Kafka connections silent past the session timeout: the other takes over", async () => {
+  it("18. one consumer's Kafka connections silent past the session timeout: the other takes over", async () => {
     await scenario("one consumer's Kafka flows forgotten 45 s", {}, async (context) => {
       await sleep(spacing(3));
       const victim = context.fleet.running[0];
@@ -160,7 +160,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
     });
   });
 
-  it("18. PostgreSQL's disk full: consumers wait, a consumer with a short MAX_OUTAGE_MS exits 1", async () => {
+  it("19. PostgreSQL's disk full: consumers wait, a consumer with a short MAX_OUTAGE_MS exits 1", async () => {
     smallDisk = mkdtempSync(join(tmpdir(), 'user-actions-small-disk-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', smallDisk]);
     const location = join(smallDisk, 'tablespace');

@@ -13,6 +13,7 @@ const COLUMNS: [keyof ScenarioResult, string][] = [
   ['databaseLost', 'rows PostgreSQL lost'],
   ['notReady', '/readyz said'],
   ['resumedAfterSeconds', 'storing again during it, s'],
+  ['killedMidRound', 'kills mid-maintenance'],
 ];
 
 /** Prints the suite's results as one Markdown table (the README shows one). */
