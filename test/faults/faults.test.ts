@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOG_EVENT } from '@user-actions/shared';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTime, intervalStart, partitionSuffix } from '../../consumer/src/storing/partition-layout.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
@@ -19,10 +18,10 @@ import { readTopic } from '../support/kafka.js';
 import { createPostgresServer, createStandbyServer, type PostgresServer } from '../support/postgres-server.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../support/wait.js';
-import type { World } from '../support/world.js';
 import { createKafkaBrokers, type KafkaBrokers } from './kafka-brokers.js';
 import { POISON_KINDS, sendPoison } from './poison.js';
 import { repeatedly } from './scenario.js';
+import { databaseOf, onServer, rowsOn } from './servers.js';
 import { createSuite, FULL, runSeconds, SIZE, spacing } from './suite.js';
 
 // Fixed ports below the kernel's ephemeral range (32768+), so that no outgoing connection can hold one.
@@ -281,23 +280,3 @@ describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.event
     expect(result.killedMidRound, 'kills that landed in the middle of a round').toBeGreaterThan(0);
   });
 });
-
-function databaseOf(world: World): string {
-  return /\/([^/?#]+)(?:[?#].*)?$/.exec(world.databaseUrl)?.[1] ?? '';
-}
-
-/** A statement on one server's `postgres` database. */
-async function onServer(server: PostgresServer, sql: string, database = 'postgres'): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: server.url.replace(/\/postgres$/, `/${database}`) });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-/** The rows of the scenario's table on one server (a replica answers reads). */
-async function rowsOn(server: PostgresServer, world: World): Promise<number> {
-  return Number((await onServer(server, 'SELECT count(*) FROM useractions', databaseOf(world))).rows[0].count);
-}

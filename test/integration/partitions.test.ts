@@ -22,6 +22,16 @@ function poolOf(world: World): Pool {
   return createPool(world.databaseUrl, createLogger({ name: 'test', level: 'silent' }));
 }
 
+/** A consumer's pool on the world's database for `work`, closed after it. */
+async function usingPool(world: World, work: (pool: Pool) => Promise<void>): Promise<void> {
+  const pool = poolOf(world);
+  try {
+    await work(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
 /** The table's partitions and their bounds, oldest first. */
 async function partitionsOf(world: World): Promise<string[]> {
   const { rows } = await world.db.query<{ name: string; bound: string }>(
@@ -41,8 +51,7 @@ async function maintain(pool: Pool, policy: PartitionPolicy, now: Date) {
 describe('a time-partitioned table', () => {
   it('is made with the history partition and the current day and three ahead, and one more as each day begins', async () => {
     const world = await createWorld();
-    const pool = poolOf(world);
-    try {
+    await usingPool(world, async (pool) => {
       const migration = await migrate(pool, sql, DAY, NOW);
       expect(migration.outcome).toBe('created');
       expect(await partitionsOf(world)).toEqual([
@@ -62,15 +71,12 @@ describe('a time-partitioned table', () => {
         `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_class c WHERE relname = 'useractions_p20261205'`,
       );
       expect(rows[0].bound).toMatch(/FROM \('2026-12-05 00:00:00\+00'\) TO \('2026-12-06 00:00:00\+00'\)/);
-    } finally {
-      await pool.end();
-    }
+    });
   });
 
   it('drops partitions wholly older than the retention window, and keeps every row inside it', async () => {
     const world = await createWorld();
-    const pool = poolOf(world);
-    try {
+    await usingPool(world, async (pool) => {
       await migrate(pool, sql, DAY, new Date('2026-11-20T10:00:00Z'));
       await maintain(pool, DAY, NOW);
       // One row a day from Nov 20 to Dec 1.
@@ -87,15 +93,12 @@ describe('a time-partitioned table', () => {
         `SELECT to_char("timestamp" AT TIME ZONE 'UTC', 'MM-DD') AS day FROM useractions ORDER BY 1`,
       );
       expect(rows.map(({ day }) => day)).toEqual(['11-26', '11-27', '11-28', '11-29', '11-30', '12-01']);
-    } finally {
-      await pool.end();
-    }
+    });
   });
 
   it('makes partitions while a transaction writes to the table, and leaves a drop that would wait for it to the next round', async () => {
     const world = await createWorld();
-    const pool = poolOf(world);
-    try {
+    await usingPool(world, async (pool) => {
       await migrate(pool, sql, DAY, new Date('2026-11-20T10:00:00Z'));
       await maintain(pool, DAY, NOW);
       const writer = await world.db.connect();
@@ -116,9 +119,7 @@ describe('a time-partitioned table', () => {
       } finally {
         writer.release();
       }
-    } finally {
-      await pool.end();
-    }
+    });
   });
 
   it('takes turns when three consumers maintain at once: every partition made once, none dropped twice', async () => {
@@ -144,8 +145,7 @@ describe('a time-partitioned table', () => {
 
   it('stores a replayed event once, counts an event older than the window as expired, and refuses one far ahead', async () => {
     const world = await createWorld();
-    const pool = poolOf(world);
-    try {
+    await usingPool(world, async (pool) => {
       const policy: PartitionPolicy = { unit: 'day', retention: { count: 30, unit: 'day' } };
       await migrate(pool, sql, policy);
       const now = new Date();
@@ -160,9 +160,7 @@ describe('a time-partitioned table', () => {
         message: expect.stringMatching(/no partition of relation "useractions" found for row/),
       });
       expect(await world.rowCount()).toBe(1);
-    } finally {
-      await pool.end();
-    }
+    });
   });
 
   it('reads only the partitions a time range needs', async () => {
