@@ -34,6 +34,9 @@ describe('the consumer and its database', () => {
        FROM useractions`,
     );
     expect(rows[0]).toEqual({ ids: 150, old: 50, id_type: 'bigint' });
+    // Then moved into time partitions: the original rows are the history partition's.
+    const history = await world.db.query(`SELECT count(*)::int AS n FROM useractions_history WHERE ipaddress LIKE '192.168.1.%'`);
+    expect(history.rows[0].n).toBe(50);
     expect((await consumer.stop()).code).toBe(0);
   });
 
