@@ -5,7 +5,7 @@
 
 import type { LogEvent } from './log-events.js';
 import type { Logger } from './logger.js';
-import type { ReadinessCheck } from './ops-server.js';
+import { type ReadinessCheck, STOPPING } from './ops-server.js';
 
 export interface SummaryLog<Counter extends string> {
   add(counter: Counter, amount?: number): void;
@@ -33,7 +33,8 @@ export function startSummaryLog<Counter extends string>(
   let since = Date.now();
 
   const flush = () => {
-    const unmet = notReady?.() ?? [];
+    // A daemon shutting down is not waiting for anything: its last line says what it did, nothing more.
+    const unmet = (notReady?.() ?? []).filter((condition) => condition.reason !== STOPPING);
     if (current.size === 0 && unmet.length === 0) return;
     const seconds = Math.max((Date.now() - since) / 1000, 0.001);
     const fields: Record<string, number> = {};

@@ -70,6 +70,14 @@ it('does not report a stop as a fault', () => {
   readiness.unmetBecause('kafka', STOPPING);
   expect(lines).toEqual([]);
   expect(readiness.check()).toHaveLength(1);
+  const summary = startSummaryLog<'stored'>(logger, {
+    intervalMs: 1_000,
+    message: 'summary',
+    event: 'loader-summary',
+    notReady: readiness.check,
+  });
+  summary.stop();
+  expect(lines).toEqual([]);
 });
 
 it('the summary line names what is missing every interval, even when nothing else happened', () => {
