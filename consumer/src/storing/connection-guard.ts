@@ -16,6 +16,7 @@
  * connection went to another host) ends by itself within half a minute.
  */
 import type pg from 'pg';
+import { END_STALE_SESSION } from './sql.js';
 
 export interface DatabaseTimeouts {
   /** The server's statement_timeout (and idle-in-transaction timeout) for each of the consumer's sessions. */
@@ -113,12 +114,7 @@ export function guardConnections(
     const internals = client as unknown as ClientInternals;
     const here = stale.filter((session) => session.server === serverOf(internals));
     for (const session of here) {
-      // The same pid and user: a pid reused since by someone else's session is not ended.
-      const { rows } = await client.query<{ ended: boolean }>(
-        `SELECT pg_terminate_backend(pid, ${FENCE_WAIT_MS}) AS ended FROM pg_stat_activity
-          WHERE pid = $1 AND usename = current_user AND pid <> pg_backend_pid()`,
-        [session.pid],
-      );
+      const { rows } = await client.query<{ ended: boolean }>(END_STALE_SESSION, [session.pid, FENCE_WAIT_MS]);
       if (rows[0]?.ended === false) {
         throw new SilentConnectionError(`an abandoned session (pid ${session.pid}) did not end within ${FENCE_WAIT_MS} ms`);
       }

@@ -15,6 +15,7 @@ import {
 import type { CopyRows } from './copy-text.js';
 import { parseDatabaseHosts, poolForHosts } from './database-hosts.js';
 import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
+import { codeOf, SQLSTATE } from './pg-errors.js';
 import { COPY_INTO_STAGING, COUNT_EXPIRED, CREATE_STAGING, type TableSql } from './sql.js';
 
 /** How the consumer's sessions are named in pg_stat_activity. */
@@ -154,6 +155,6 @@ async function insertSkippingStored(
  * with no partition (23514: older than the partitions kept, or too far ahead).
  */
 function needsStaging(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === '23514';
+  const code = codeOf(error);
+  return code === SQLSTATE.uniqueViolation || code === SQLSTATE.checkViolation;
 }

@@ -10,7 +10,7 @@ import type { Logger } from '@user-actions/shared';
 import type pg from 'pg';
 import type { Pool } from './db.js';
 import { partitionSuffix, partitionsToMake, type Retention, retentionCutoff, type TimeUnit } from './partition-layout.js';
-import { isTransientPgError } from './pg-errors.js';
+import { codeOf, isTransientPgError, SQLSTATE } from './pg-errors.js';
 import { HISTORY_SUFFIX, type TableSql, TRY_LOCK_PARTITIONS } from './sql.js';
 
 export interface PartitionPolicy {
@@ -21,7 +21,6 @@ export interface PartitionPolicy {
 
 export const MAINTENANCE_EVERY_MS = 10 * 60_000;
 const LOCK_WAIT_MS = 2_000;
-const LOCK_NOT_AVAILABLE = '55P03';
 
 export interface MaintenanceResult {
   created: string[];
@@ -95,7 +94,7 @@ export async function maintainIn(
       await client.query(sql.dropPartition(name));
       dropped.push(name);
     } catch (error) {
-      if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+      if (codeOf(error) !== SQLSTATE.lockNotAvailable) throw error;
       await client.query('ROLLBACK TO SAVEPOINT drop_partition');
       break;
     }

@@ -7,12 +7,22 @@ import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@
 import { SilentConnectionError } from './connection-guard.js';
 import { WrongSessionError } from './database-hosts.js';
 
+/** The SQLSTATEs the consumer acts on by name, beyond the classes below. */
+export const SQLSTATE = {
+  /** An event already stored (with generated ids, nothing else is unique). */
+  uniqueViolation: '23505',
+  /** A row with no partition to go to (or refused by a CHECK constraint). */
+  checkViolation: '23514',
+  /** A lock not had within lock_timeout. */
+  lockNotAvailable: '55P03',
+} as const;
+
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 // 25006: a write on a read-only session, as on a primary that came back as a standby: the next
 // connection looks for the writable host (database-hosts.ts). 57014: our statement_timeout (a lock wait
 // behind someone's long transaction, say), or an operator's pg_cancel_backend: tried again.
 // 55P03: a lock not had within lock_timeout (partition maintenance sets one): tried again later.
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01', '25006', '55P03']);
+const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01', '25006', SQLSTATE.lockNotAvailable]);
 const TRANSIENT_NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -40,8 +50,9 @@ const FATAL_EXPLANATIONS: Record<string, string> = {
   CERT_HAS_EXPIRED: "PostgreSQL's TLS certificate has expired",
 };
 
-function codeOf(error: Error): string | undefined {
-  const code = (error as { code?: unknown }).code;
+/** The error's SQLSTATE (or Node.js' network code), if it has one. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 

@@ -50,6 +50,14 @@ export const COPY_INTO_STAGING = `COPY ${STAGING_TABLE} (${COLUMN_LIST}) FROM ST
 
 export const COUNT_EXPIRED = `SELECT count(*)::int AS expired FROM ${STAGING_TABLE} WHERE "timestamp" < $1`;
 
+/**
+ * Ends the session of pid $1 if it is still there, waiting up to $2 ms for it to go: only a session of
+ * the same user, never this one (a pid reused by someone else's session since is not ended).
+ */
+export const END_STALE_SESSION = `
+SELECT pg_terminate_backend(pid, $2) AS ended FROM pg_stat_activity
+WHERE pid = $1 AND usename = current_user AND pid <> pg_backend_pid()`;
+
 /** Partitions are made and dropped by one consumer at a time; the others skip the round. */
 export const TRY_LOCK_PARTITIONS = `SELECT pg_try_advisory_xact_lock(hashtext('user-actions-pipeline:partitions')) AS locked`;
 
