@@ -55,6 +55,16 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       labelNames: ['stage'] as const,
       registers,
     }),
+    deadLetterShare: new Gauge({
+      name: 'user_actions_dead_letter_share',
+      help: 'Share of the last DLQ_RATIO_WINDOW messages that were dead letters (the consumer stops past DLQ_MAX_RATIO)',
+      registers,
+    }),
+    deadLetterShareLimit: new Gauge({
+      name: 'user_actions_dead_letter_share_limit',
+      help: 'DLQ_MAX_RATIO: the share of dead letters that stops the consumer (1: never)',
+      registers,
+    }),
     movedToStoredOffset: new Counter({
       name: 'user_actions_offset_moves_total',
       help: "Batches not stored because they did not continue PostgreSQL's offset (the partition was read again from it)",
@@ -91,7 +101,7 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
     }),
     lag: new Gauge({
       name: 'user_actions_consumer_lag_messages',
-      help: 'Messages in the partition after the last committed batch',
+      help: 'Messages in the partition after the last committed batch, for the partitions this consumer owns',
       labelNames: ['partition'] as const,
       registers,
     }),

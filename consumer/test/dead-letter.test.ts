@@ -60,8 +60,15 @@ describe('the dead-letter guard', () => {
 
   it('waits for enough messages before judging', () => {
     const guard = new DeadLetterGuard({ maxRatio: 0.5, window: 1_000 });
-    expect(guard.record(3, 3).tripped).toBe(false);
-    expect(guard.record(97, 97).tripped).toBe(true);
+    expect(guard.record(3, 3)).toMatchObject({ tripped: false, share: 0 });
+    expect(guard.record(97, 97)).toMatchObject({ tripped: true, share: 1 });
+  });
+
+  it('reports the share it judges, for the alert that warns before it trips', () => {
+    const guard = new DeadLetterGuard({ maxRatio: 0.5, window: 200 });
+    expect(guard.record(100, 10).share).toBe(0.1);
+    expect(guard.record(100, 50).share).toBe(0.3);
+    expect(guard.record(100, 0).share).toBe(0.25); // the last two batches
   });
 
   it('is off with a ratio of 1', () => {

@@ -75,7 +75,7 @@ function heldPorts() {
     },
     logStart: async () => 0n,
     seek: () => undefined,
-    guard: { record: (messages, deadLetters) => ({ tripped: false, messages, deadLetters }) },
+    guard: { record: (messages, deadLetters) => ({ tripped: false, messages, deadLetters, share: 0 }) },
     onLostEvents: 'stop',
   };
   return { ports, held, commits };

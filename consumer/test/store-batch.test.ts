@@ -94,7 +94,7 @@ function fakes(overrides: Partial<BatchPorts> = {}, table: { stored?: bigint; lo
       calls.push('seek');
       seeks.push(offset);
     },
-    guard: { record: (messages, deadLetters) => ({ tripped: false, messages, deadLetters }) },
+    guard: { record: (messages, deadLetters) => ({ tripped: false, messages, deadLetters, share: 0 }) },
     onLostEvents: 'stop',
     ...overrides,
   };
@@ -248,7 +248,7 @@ describe('storing one batch', () => {
         calls.push('store');
         return { inserted: 0, expired: 0, deadLetters: [{ index: 0, reason: 'bad' }] };
       },
-      guard: { record: (messages, deadLetters) => ({ tripped: true, messages, deadLetters }) },
+      guard: { record: (messages, deadLetters) => ({ tripped: true, messages, deadLetters, share: 1 }) },
     });
     const outcome = await storeBatch(batchOf(1), decodedOf(1), ports, observer, running());
     expect(outcome).toMatchObject({

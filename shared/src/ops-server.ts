@@ -5,16 +5,31 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { FATAL_CODES, FatalError } from './errors.js';
 import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 
-/** A registry with the process metrics (CPU, memory, event-loop lag, handles) and a `daemon` label. */
+/**
+ * A registry with the process metrics (CPU, memory, event-loop lag, handles), the limits that memory is
+ * held to, and a `daemon` label.
+ */
 export function createMetricsRegistry(daemon: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ daemon });
   collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  // Past it V8 ends the process ("heap out of memory"); compared with nodejs_heap_size_used_bytes.
+  new Gauge({ name: 'user_actions_heap_limit_bytes', help: "V8's heap size limit", registers }).set(
+    getHeapStatistics().heap_size_limit,
+  );
+  // A container's memory limit (cgroup), past which the kernel kills the process; absent when unlimited.
+  const limit = process.constrainedMemory();
+  if (limit > 0 && limit < totalmem()) {
+    new Gauge({ name: 'user_actions_memory_limit_bytes', help: "The process's memory limit (cgroup)", registers }).set(limit);
+  }
   return registry;
 }
 
@@ -41,6 +56,7 @@ export async function startOpsServer(options: {
   logger: Logger;
 }): Promise<OpsServer> {
   const { registry, readiness, logger } = options;
+  exportReadiness(registry, readiness);
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (request.method !== 'GET') {
@@ -86,6 +102,35 @@ export async function startOpsServer(options: {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Readiness as metrics, for alerts: `user_actions_ready` (1 when /readyz answers 200) and
+ * `user_actions_dependency_unmet{dependency}` (1 while that dependency is unmet, 0 once it is met again).
+ * A daemon that is stopping is not ready, but no dependency is at fault.
+ */
+function exportReadiness(registry: Registry, readiness: ReadinessCheck): void {
+  const registers = [registry];
+  const seen = new Set<string>();
+  new Gauge({
+    name: 'user_actions_ready',
+    help: 'Whether the daemon is ready (1) or not (0), as /readyz answers',
+    registers,
+    collect() {
+      this.set(readiness().length === 0 ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'user_actions_dependency_unmet',
+    help: 'Whether a dependency keeps the daemon from being ready (1) or not (0); /readyz says why',
+    labelNames: ['dependency'] as const,
+    registers,
+    collect() {
+      const unmet = new Set(readiness().flatMap(({ dependency, reason }) => (reason === STOPPING ? [] : [dependency])));
+      for (const dependency of unmet) seen.add(dependency);
+      for (const dependency of seen) this.set({ dependency }, unmet.has(dependency) ? 1 : 0);
+    },
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { createLogger } from '../src/logger.js';
-import { Readiness, STOPPING } from '../src/ops-server.js';
+import { createMetricsRegistry, Readiness, STOPPING, startOpsServer } from '../src/ops-server.js';
 import { startSummaryLog } from '../src/summary.js';
 
 beforeEach(() => {
@@ -99,4 +99,38 @@ it('the summary line names what is missing every interval, even when nothing els
     notReady: [{ dependency: 'postgres', reason: 'PostgreSQL unavailable: refused', since: '2026-12-01T08:00:01.000Z' }],
   });
   summary.stop();
+});
+
+it('is exported as metrics: ready or not, and which dependency, a stop blaming none', async () => {
+  vi.useRealTimers();
+  const readiness = new Readiness({ kafka: 'not connected to Kafka yet' });
+  const registry = createMetricsRegistry('test');
+  const ops = await startOpsServer({
+    port: 0,
+    registry,
+    readiness: readiness.check,
+    logger: createLogger({ name: 'test', level: 'silent' }),
+  });
+  const scrape = async () => {
+    const text = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();
+    return text.split('\n').filter((line) => /^user_actions_(ready|dependency_unmet)\b/.test(line));
+  };
+  try {
+    expect(await scrape()).toEqual([
+      'user_actions_ready{daemon="test"} 0',
+      'user_actions_dependency_unmet{dependency="kafka",daemon="test"} 1',
+    ]);
+    readiness.met('kafka');
+    expect(await scrape()).toEqual([
+      'user_actions_ready{daemon="test"} 1',
+      'user_actions_dependency_unmet{dependency="kafka",daemon="test"} 0',
+    ]);
+    readiness.unmetBecause('kafka', STOPPING);
+    expect(await scrape()).toEqual([
+      'user_actions_ready{daemon="test"} 0',
+      'user_actions_dependency_unmet{dependency="kafka",daemon="test"} 0',
+    ]);
+  } finally {
+    await ops.stop();
+  }
 });

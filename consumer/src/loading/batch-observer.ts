@@ -2,6 +2,7 @@
 import { LOG_EVENT, type Logger, type SummaryLog } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { LagTracker } from './lag-tracker.js';
 import type { BatchObserver, PartitionBatch } from './store-batch.js';
 
 export type LoaderCounter = 'stored' | 'redelivered' | 'expired' | 'deadLettered' | 'retried';
@@ -10,7 +11,12 @@ export interface LoaderObserver extends BatchObserver {
   decoded(messages: number, actions: Iterable<[string, number]>): void;
 }
 
-export function createBatchObserver(logger: Logger, summary: SummaryLog<LoaderCounter>, metrics: LoaderMetrics): LoaderObserver {
+export function createBatchObserver(
+  logger: Logger,
+  summary: SummaryLog<LoaderCounter>,
+  metrics: LoaderMetrics,
+  lag: LagTracker,
+): LoaderObserver {
   return {
     decoded(messages, actions) {
       metrics.batchSize.observe(messages);
@@ -34,8 +40,7 @@ export function createBatchObserver(logger: Logger, summary: SummaryLog<LoaderCo
     committed(batch: PartitionBatch, eventTimes, nextOffset) {
       const now = Date.now();
       for (const eventTime of eventTimes) metrics.eventDelaySeconds.observe(Math.max(0, (now - eventTime) / 1000));
-      const lag = Number(BigInt(batch.highWatermark) - nextOffset);
-      metrics.lag.set({ partition: String(batch.partition) }, Math.max(0, lag));
+      lag.continuesAt(batch.partition, nextOffset, BigInt(batch.highWatermark));
     },
     kafkaCommitFailed(batch, nextOffset, error) {
       // PostgreSQL holds the offset: only lag tools reading Kafka's see it late.

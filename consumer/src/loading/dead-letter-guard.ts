@@ -11,6 +11,8 @@ export interface GuardVerdict {
   tripped: boolean;
   deadLetters: number;
   messages: number;
+  /** The dead letters' share of the recent messages, 0 until there are enough of them to judge. */
+  share: number;
 }
 
 export class DeadLetterGuard {
@@ -31,7 +33,8 @@ export class DeadLetterGuard {
       this.deadLetters -= oldest?.deadLetters ?? 0;
     }
     const sampled = this.messages >= Math.min(MIN_SAMPLE, this.options.window);
-    const tripped = this.options.maxRatio < 1 && sampled && this.deadLetters / this.messages > this.options.maxRatio;
-    return { tripped, deadLetters: this.deadLetters, messages: this.messages };
+    const share = sampled ? this.deadLetters / this.messages : 0;
+    const tripped = this.options.maxRatio < 1 && share > this.options.maxRatio;
+    return { tripped, deadLetters: this.deadLetters, messages: this.messages, share };
   }
 }

@@ -35,6 +35,7 @@ import { toDeadLetterMessage } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
 import { createKafkaBatches } from './kafka-batches.js';
 import { watchKafkaAnswers } from './kafka-watchdog.js';
+import { trackLag } from './lag-tracker.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -121,13 +122,22 @@ export async function startLoader(
     metrics,
     readiness,
   });
+  const lag = trackLag({
+    gauge: metrics.lag,
+    endOffsets: async () =>
+      new Map((await admin.fetchTopicOffsets(config.topic)).map(({ partition, high }) => [partition, BigInt(high)])),
+    onRefreshFailed: (error) =>
+      logger.debug({ reason: toError(error).message }, "could not read the partitions' ends for the lag"),
+  });
+  const deadLetterGuard = new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow });
+  metrics.deadLetterShareLimit.set(config.deadLetterMaxRatio);
   const decoder = startBatchDecoder();
   metrics.threads.watch('decoder', decoder.utilization);
   const batches = createKafkaBatches({
     decoder,
     signal: running,
     onFatal: fail,
-    observer: createBatchObserver(logger, summary, metrics),
+    observer: createBatchObserver(logger, summary, metrics, lag),
     ports: {
       ...batchStore,
       async deadLetter(deadLetters, abort) {
@@ -158,7 +168,13 @@ export async function startLoader(
         ),
       seek: (topic, partition, offset) => consumer.seek({ topic, partition, offset: offset.toString() }),
       onLostEvents: config.onLostEvents,
-      guard: new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow }),
+      guard: {
+        record(messages, deadLetters) {
+          const verdict = deadLetterGuard.record(messages, deadLetters);
+          metrics.deadLetterShare.set(verdict.share);
+          return verdict;
+        },
+      },
     },
   });
   // Every part started so far, stopped in order: on a failure while starting, and at shutdown.
@@ -168,6 +184,7 @@ export async function startLoader(
       ['finish the batches being stored', () => batches.drain()],
       ['stop the decoding thread', () => decoder.stop()],
       ['stop watching for answers from Kafka', async () => watchdog?.stop()],
+      ['stop tracking the lag', async () => lag.stop()],
       ['leave the consumer group', () => consumer.disconnect()],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
       ['disconnect the admin client', () => admin.disconnect()],
@@ -197,7 +214,10 @@ export async function startLoader(
       const offset = stored.get(partition);
       return offset === undefined ? [] : [[partition, offset] as const];
     });
-    for (const [partition, offset] of starts) consumer.seek({ topic: config.topic, partition, offset: offset.toString() });
+    for (const [partition, offset] of starts) {
+      consumer.seek({ topic: config.topic, partition, offset: offset.toString() });
+      lag.continuesAt(partition, offset);
+    }
     logger.info(
       {
         event: LOG_EVENT.startingAtStoredOffsets,
@@ -212,6 +232,7 @@ export async function startLoader(
     const partitions = payload.memberAssignment[config.topic] ?? [];
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
     readiness.met(CONDITIONS.kafka);
+    lag.assigned(partitions);
     watchdog ??= watchKafkaAnswers(consumer, readiness, config.sessionTimeoutMs);
     startAtStoredOffsets(partitions).catch((error: unknown) => {
       // The first batch of each partition is checked against the table when it is stored.

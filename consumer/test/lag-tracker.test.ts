@@ -1,0 +1,68 @@
+import { Gauge, Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { trackLag } from '../src/loading/lag-tracker.js';
+
+const trackers: { stop(): void }[] = [];
+afterEach(() => {
+  for (const tracker of trackers.splice(0)) tracker.stop();
+  vi.useRealTimers();
+});
+
+function tracked(ends: Map<number, bigint>, onRefreshFailed = vi.fn()) {
+  const gauge = new Gauge({ name: 'lag', help: 'lag', labelNames: ['partition'] as const, registers: [new Registry()] });
+  const tracker = trackLag({ gauge, endOffsets: async () => new Map(ends), onRefreshFailed, refreshMs: 1_000 });
+  trackers.push(tracker);
+  const lag = async () =>
+    Object.fromEntries((await gauge.get()).values.map(({ labels, value }) => [String(labels.partition), value]));
+  return { tracker, lag };
+}
+
+describe('the lag a consumer reports', () => {
+  it('is the end of each owned partition minus where it continues, at each commit', async () => {
+    const { tracker, lag } = tracked(new Map());
+    tracker.assigned([0, 1]);
+    tracker.continuesAt(0, 90n, 100n);
+    tracker.continuesAt(1, 5n, 5n);
+    tracker.continuesAt(2, 1n, 50n); // not this consumer's
+    expect(await lag()).toEqual({ '0': 10, '1': 0 });
+  });
+
+  it("grows while the consumer is stuck on a batch, from the broker's ends", async () => {
+    vi.useFakeTimers();
+    const ends = new Map([[0, 100n]]);
+    const { tracker, lag } = tracked(ends);
+    tracker.assigned([0]);
+    tracker.continuesAt(0, 100n, 100n);
+    expect(await lag()).toEqual({ '0': 0 });
+    ends.set(0, 160n); // no commit since: PostgreSQL is away
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await lag()).toEqual({ '0': 60 });
+  });
+
+  it('forgets partitions given to another consumer, which would otherwise be counted twice', async () => {
+    const { tracker, lag } = tracked(new Map());
+    tracker.assigned([0, 1]);
+    tracker.continuesAt(0, 1n, 10n);
+    tracker.continuesAt(1, 1n, 10n);
+    tracker.assigned([1]);
+    expect(await lag()).toEqual({ '1': 9 });
+  });
+
+  it('keeps its last values when the broker cannot be asked, and says so', async () => {
+    vi.useFakeTimers();
+    const gauge = new Gauge({ name: 'lag', help: 'lag', labelNames: ['partition'] as const, registers: [new Registry()] });
+    const onRefreshFailed = vi.fn();
+    const tracker = trackLag({
+      gauge,
+      endOffsets: () => Promise.reject(new Error('broker away')),
+      onRefreshFailed,
+      refreshMs: 1_000,
+    });
+    trackers.push(tracker);
+    tracker.assigned([0]);
+    tracker.continuesAt(0, 5n, 8n);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(onRefreshFailed).toHaveBeenCalledWith(new Error('broker away'));
+    expect((await gauge.get()).values.map(({ value }) => value)).toEqual([3]);
+  });
+});
