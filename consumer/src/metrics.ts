@@ -1,6 +1,7 @@
 /** The consumer's Prometheus metrics (besides the process metrics every daemon exports). */
 import { createThreadUtilization } from '@user-actions/shared';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { DEAD_LETTER_STAGES } from './loading/dead-letter.js';
 import { PlainHistogram } from './plain-histogram.js';
 import type { Pool } from './storing/db.js';
 
@@ -19,6 +20,14 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       this.set({ state: 'waiting' }, pool.waitingCount);
     },
   });
+  const deadLettered = new Counter({
+    name: 'user_actions_events_dead_lettered_total',
+    help: 'Messages sent to the dead-letter topic, by stage (decode or store)',
+    labelNames: ['stage'] as const,
+    registers,
+  });
+  // At 0 from the start, so that the first dead letters are an increase an alert can see.
+  for (const stage of DEAD_LETTER_STAGES) deadLettered.inc({ stage }, 0);
   return {
     /** The loader's thread, and the decoding thread once the loader starts it. */
     threads: createThreadUtilization(registry),
@@ -49,12 +58,7 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
       help: 'Partitions dropped wholly older than DATABASE_RETENTION',
       registers,
     }),
-    deadLettered: new Counter({
-      name: 'user_actions_events_dead_lettered_total',
-      help: 'Messages sent to the dead-letter topic, by stage (decode or store)',
-      labelNames: ['stage'] as const,
-      registers,
-    }),
+    deadLettered,
     deadLetterShare: new Gauge({
       name: 'user_actions_dead_letter_share',
       help: 'Share of the last DLQ_RATIO_WINDOW messages that were dead letters (the consumer stops past DLQ_MAX_RATIO)',

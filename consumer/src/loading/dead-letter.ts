@@ -8,7 +8,8 @@ import type { KafkaMessageOut } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { DLQ_HEADERS, originOf } from '../decoding/message-origin.js';
 
-export type DeadLetterStage = 'decode' | 'store';
+export const DEAD_LETTER_STAGES = ['decode', 'store'] as const;
+export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
 
 export interface DeadLetter {
   topic: string;
