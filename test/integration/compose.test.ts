@@ -2,13 +2,15 @@
  * docker-compose.yml as Compose reads it (`docker-compose config`, with an .env file of the test's own):
  * what a user's settings turn into in the containers. No Docker engine is needed to read it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kafkaVersion } from '../../scripts/kafka-version.mjs';
+import { alertmanagerBinary } from '../support/alertmanager.js';
+import { prometheusBinary } from '../support/prometheus.js';
 
 const repo = new URL('../../', import.meta.url).pathname;
 
@@ -54,6 +56,20 @@ describe('docker-compose.yml', () => {
       expect(services[name]?.image, name).toBe(`apache/kafka:${kafkaVersion()}`);
     }
   });
+
+  const monitoring = { prometheus: prometheusBinary(), alertmanager: alertmanagerBinary() };
+  it.skipIf(Object.values(monitoring).includes(undefined) && process.env.CI !== 'true')(
+    'runs the Prometheus and Alertmanager versions the alerting tests run',
+    () => {
+      const services = composeConfig({});
+      for (const [service, binary] of Object.entries(monitoring)) {
+        const printed = spawnSync(binary ?? service, ['--version'], { encoding: 'utf8' });
+        const version = /version (\d+\.\d+\.\d+)/.exec(printed.stdout + printed.stderr)?.[1];
+        expect(version, `${service} --version`).toBeDefined();
+        expect(services[service]?.image, service).toMatch(new RegExp(`:v${version?.replaceAll('.', '\\.')}$`));
+      }
+    },
+  );
 
   it('builds the daemons on the Node.js major the project runs on', () => {
     const major = /v(\d+)/.exec(process.version)?.[1];
