@@ -33,3 +33,16 @@ export async function waitUntilStable<T>(probe: () => Promise<T>, { stableMs = 2
   }
   return last;
 }
+
+/** Resolves once `url` answers 2xx (a server's readiness endpoint); refused connections are waited out. */
+export async function waitForHttpOk(url: string, what: string): Promise<void> {
+  await waitFor(
+    () =>
+      fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      ),
+    (ready) => ready,
+    { what },
+  );
+}
