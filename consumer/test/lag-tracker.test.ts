@@ -39,6 +39,15 @@ describe('the lag a consumer reports', () => {
     expect(await lag()).toEqual({ '0': 60 });
   });
 
+  it("is not lowered by the broker's answer to a request sent before the last commit", async () => {
+    vi.useFakeTimers();
+    const { tracker, lag } = tracked(new Map([[0, 110n]]));
+    tracker.assigned([0]);
+    tracker.continuesAt(0, 100n, 120n);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await lag()).toEqual({ '0': 20 });
+  });
+
   it('forgets partitions given to another consumer, which would otherwise be counted twice', async () => {
     const { tracker, lag } = tracked(new Map());
     tracker.assigned([0, 1]);

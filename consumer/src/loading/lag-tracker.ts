@@ -31,6 +31,10 @@ export function trackLag(options: {
   const next = new Map<number, bigint>();
   const ends = new Map<number, bigint>();
 
+  // Ends only move forward: an answer the broker gave before the last commit says less than the commit.
+  const raiseEnd = (partition: number, end: bigint) => {
+    if (end > (ends.get(partition) ?? -1n)) ends.set(partition, end);
+  };
   const publish = (partition: number) => {
     const offset = next.get(partition);
     const end = ends.get(partition);
@@ -44,7 +48,7 @@ export function trackLag(options: {
     refreshing = true;
     try {
       for (const [partition, end] of await options.endOffsets()) {
-        ends.set(partition, end);
+        raiseEnd(partition, end);
         publish(partition);
       }
     } catch (error) {
@@ -65,7 +69,7 @@ export function trackLag(options: {
     },
     continuesAt(partition, nextOffset, end) {
       next.set(partition, nextOffset);
-      if (end !== undefined && end > (ends.get(partition) ?? -1n)) ends.set(partition, end);
+      if (end !== undefined) raiseEnd(partition, end);
       publish(partition);
     },
     stop() {
