@@ -55,7 +55,7 @@ describe('the alert rules', () => {
     const exported = await exportedSeries();
     const recorded = new Set(rules.flatMap((rule) => (rule.record ? [rule.record] : [])));
     const notSeries = new Set([
-      ...['sum', 'max', 'by', 'on', 'and', 'or', 'unless', 'offset', 'rate', 'increase', 'deriv', 'absent'],
+      ...['sum', 'max', 'by', 'on', 'and', 'or', 'unless', 'offset', 'rate', 'increase', 'deriv', 'absent', 'changes'],
       ...['job', 'instance', 'dependency', 'le'],
     ]);
     for (const rule of rules) {
