@@ -8,9 +8,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function tracked(ends: Map<number, bigint>, onRefreshFailed = vi.fn()) {
+function tracked(ends: Map<number, bigint>, { onRefreshFailed = vi.fn(), brokerAnswers = () => true } = {}) {
   const gauge = new Gauge({ name: 'lag', help: 'lag', labelNames: ['partition'] as const, registers: [new Registry()] });
-  const tracker = trackLag({ gauge, endOffsets: async () => new Map(ends), onRefreshFailed, refreshMs: 1_000 });
+  const tracker = trackLag({ gauge, endOffsets: async () => new Map(ends), onRefreshFailed, brokerAnswers, refreshMs: 1_000 });
   trackers.push(tracker);
   const lag = async () =>
     Object.fromEntries((await gauge.get()).values.map(({ labels, value }) => [String(labels.partition), value]));
@@ -48,6 +48,23 @@ describe('the lag a consumer reports', () => {
     expect(await lag()).toEqual({ '0': 20 });
   });
 
+  it('sends the broker no request while it does not answer: it would wait for the request timeout', async () => {
+    vi.useFakeTimers();
+    const endOffsets = vi.fn(async () => new Map([[0, 50n]]));
+    const gauge = new Gauge({ name: 'lag', help: 'lag', labelNames: ['partition'] as const, registers: [new Registry()] });
+    let answers = false;
+    const tracker = trackLag({ gauge, endOffsets, onRefreshFailed: vi.fn(), brokerAnswers: () => answers, refreshMs: 1_000 });
+    trackers.push(tracker);
+    tracker.assigned([0]);
+    tracker.continuesAt(0, 10n, 10n);
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(endOffsets).not.toHaveBeenCalled();
+    answers = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(endOffsets).toHaveBeenCalledTimes(1);
+    expect((await gauge.get()).values.map(({ value }) => value)).toEqual([40]);
+  });
+
   it('forgets partitions given to another consumer, which would otherwise be counted twice', async () => {
     const { tracker, lag } = tracked(new Map());
     tracker.assigned([0, 1]);
@@ -65,6 +82,7 @@ describe('the lag a consumer reports', () => {
       gauge,
       endOffsets: () => Promise.reject(new Error('broker away')),
       onRefreshFailed,
+      brokerAnswers: () => true,
       refreshMs: 1_000,
     });
     trackers.push(tracker);

@@ -153,6 +153,10 @@ export class Readiness {
     }
   }
 
+  isMet(name: string): boolean {
+    return !this.unmet.has(name);
+  }
+
   met(name: string): void {
     const condition = this.unmet.get(name);
     const startingUp = this.starting.delete(name);

@@ -24,6 +24,11 @@ export function trackLag(options: {
   endOffsets: () => Promise<Map<number, bigint>>;
   /** A refresh that failed: the lag keeps its last values until the next one. */
   onRefreshFailed: (error: unknown) => void;
+  /**
+   * Whether the broker answers at all: a request on a silent connection waits for the request timeout,
+   * and would hold the admin client's disconnect as long at shutdown.
+   */
+  brokerAnswers: () => boolean;
   refreshMs?: number;
 }): LagTracker {
   const { gauge } = options;
@@ -44,7 +49,8 @@ export function trackLag(options: {
 
   let refreshing = false;
   const refresh = async () => {
-    if (refreshing || owned.size === 0) return; // a broker that is slow to answer is asked once at a time
+    // A broker that is slow to answer is asked once at a time, a silent one not at all.
+    if (refreshing || owned.size === 0 || !options.brokerAnswers()) return;
     refreshing = true;
     try {
       for (const [partition, end] of await options.endOffsets()) {

@@ -2,6 +2,8 @@
  * The consumer-group side of the loader: joins `KAFKA_GROUP_ID`, feeds each batch to the batch handler,
  * and stops in order (stop fetching → let the batches being stored finish or abandon them → leave the group).
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connectWithRetry,
   createKafka,
@@ -50,6 +52,9 @@ const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 // and keep the consumer's memory well under 250 MB whatever the backlog (docs/benchmarks.md).
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES_PER_FETCH = 2 * 1024 * 1024;
+// kafkajs' disconnect waits for the requests in flight: on a silent broker, up to the request timeout.
+// The admin client's (a lag refresh, a log start) are of no use once stopping.
+const ADMIN_DISCONNECT_MS = 1_000;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
@@ -128,6 +133,7 @@ export async function startLoader(
       new Map((await admin.fetchTopicOffsets(config.topic)).map(({ partition, high }) => [partition, BigInt(high)])),
     onRefreshFailed: (error) =>
       logger.debug({ reason: toError(error).message }, "could not read the partitions' ends for the lag"),
+    brokerAnswers: () => readiness.isMet(CONDITIONS.kafkaAnswers),
   });
   const deadLetterGuard = new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow });
   metrics.deadLetterShareLimit.set(config.deadLetterMaxRatio);
@@ -187,7 +193,7 @@ export async function startLoader(
       ['stop tracking the lag', async () => lag.stop()],
       ['leave the consumer group', () => consumer.disconnect()],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
-      ['disconnect the admin client', () => admin.disconnect()],
+      ['disconnect the admin client', () => disconnectWithin(admin, ADMIN_DISCONNECT_MS, logger)],
       ['log the last summary', async () => summary.stop()],
     ]);
   const startConsuming = async () => {
@@ -282,4 +288,10 @@ export async function startLoader(
       return stopping;
     },
   };
+}
+
+async function disconnectWithin(client: { disconnect(): Promise<void> }, ms: number, logger: Logger): Promise<void> {
+  const gaveUp = Symbol('gave up');
+  const outcome = await Promise.race([client.disconnect(), sleep(ms, gaveUp, { ref: false })]);
+  if (outcome === gaveUp) logger.warn({ waitedMs: ms }, 'the admin client still waits for the broker; stopping without it');
 }
