@@ -32,6 +32,19 @@ export function createFleet(env: Record<string, string>): Fleet {
     },
     async stopAll() {
       const exits = await Promise.all(running.map((daemon) => daemon.stop('SIGTERM')));
+      exits.forEach((exit, index) => {
+        // The scenario fails on it: its last lines say why.
+        if (exit.code !== 0)
+          console.error(
+            `a consumer exited ${exit.code} when stopped; its last lines:`,
+            running[index]?.logs
+              .filter((line) => line.event !== LOG_EVENT.loaderSummary)
+              .slice(-25)
+              .map((line) => JSON.stringify(line))
+              .join('\n'),
+            running[index]?.text.slice(-10).join('\n'),
+          );
+      });
       running.length = 0;
       return exits.map((exit) => exit.code);
     },

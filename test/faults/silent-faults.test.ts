@@ -9,8 +9,9 @@ import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FATAL_CODES } from '@user-actions/shared';
+import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONDITIONS } from '../../consumer/src/readiness-conditions.js';
 import { DEFAULT_DATABASE_TIMEOUTS, SILENCE_GRACE_MS } from '../../consumer/src/storing/connection-guard.js';
 import { APPLICATION_NAME } from '../../consumer/src/storing/db.js';
 import { spawnDaemon } from '../support/daemon.js';
@@ -158,7 +159,7 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
       const ports = victim ? clientPortsOf(victim.pid, KAFKA_PORT) : [];
       expect(ports.length, "the consumer's broker connections").toBeGreaterThan(0);
       const other = context.fleet.running[1];
-      if (other === undefined) throw new Error('the scenario runs two consumers');
+      if (other === undefined || victim === undefined) throw new Error('the scenario runs two consumers');
       const taken = other.logs.length;
       // Silent for 45 s at least, and until the group has moved the silent consumer's partitions to the other.
       const rejoined = other.waitForLog(
@@ -173,6 +174,22 @@ describe.sequential(`silent networks and a full disk (${FULL ? 'full' : 'CI'} si
         },
         'kafka',
       );
+      // The fault ends when the silent consumer hears from its broker again, which TCP's backed-off
+      // retransmissions can delay by tens of seconds: stopped before that, it would wait for its requests
+      // in flight past the shutdown grace. Heard for longer than its watchdog waits, to be sure.
+      const answeringSince = () => {
+        const last = victim.logs.findLast(
+          (line) =>
+            line.dependency === CONDITIONS.kafkaAnswers &&
+            (line.event === LOG_EVENT.readyAgain || line.event === LOG_EVENT.notReady),
+        );
+        return last?.event === LOG_EVENT.readyAgain ? Number(last.time) : undefined;
+      };
+      await waitFor(answeringSince, (since) => since !== undefined && Date.now() - since > 8_000, {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        what: 'the silent consumer to hear from its broker again',
+      });
     });
   });
 
