@@ -65,12 +65,23 @@ describe('the lag a consumer reports', () => {
     expect((await gauge.get()).values.map(({ value }) => value)).toEqual([40]);
   });
 
+  it("starts at PostgreSQL's offset read at assignment, unless a batch was committed meanwhile", async () => {
+    const { tracker, lag } = tracked(new Map());
+    tracker.assigned([0, 1]);
+    tracker.continuesAt(0, 105n, 105n); // committed before the read below came back
+    tracker.startsAt(0, 100n);
+    tracker.startsAt(1, 7n);
+    tracker.continuesAt(1, 9n, 12n);
+    expect(await lag()).toEqual({ '0': 0, '1': 3 });
+  });
+
   it('forgets partitions given to another consumer, which would otherwise be counted twice', async () => {
     const { tracker, lag } = tracked(new Map());
     tracker.assigned([0, 1]);
     tracker.continuesAt(0, 1n, 10n);
     tracker.continuesAt(1, 1n, 10n);
     tracker.assigned([1]);
+    tracker.startsAt(1, 1n); // PostgreSQL's offset, read at the new assignment
     expect(await lag()).toEqual({ '1': 9 });
   });
 

@@ -13,8 +13,13 @@ export const LAG_REFRESH_MS = 5_000;
 export interface LagTracker {
   /** The partitions the group gave this consumer; every other one is forgotten. */
   assigned(partitions: readonly number[]): void;
-  /** Where a partition continues: PostgreSQL's offset at assignment, or after a committed batch. */
+  /** Where a partition continues after a committed batch. */
   continuesAt(partition: number, nextOffset: bigint, end?: bigint): void;
+  /**
+   * PostgreSQL's offset read at assignment: where a partition starts, unless a batch was committed in
+   * the meantime (the read may be older than that commit).
+   */
+  startsAt(partition: number, nextOffset: bigint): void;
   stop(): void;
 }
 
@@ -70,12 +75,16 @@ export function trackLag(options: {
     assigned(partitions) {
       owned = new Set(partitions);
       gauge.reset();
-      for (const partition of next.keys()) if (!owned.has(partition)) next.delete(partition);
-      for (const partition of owned) publish(partition);
+      next.clear(); // learnt again from PostgreSQL's offsets and the commits
     },
     continuesAt(partition, nextOffset, end) {
       next.set(partition, nextOffset);
       if (end !== undefined) raiseEnd(partition, end);
+      publish(partition);
+    },
+    startsAt(partition, nextOffset) {
+      if (next.has(partition)) return;
+      next.set(partition, nextOffset);
       publish(partition);
     },
     stop() {

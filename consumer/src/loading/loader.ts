@@ -222,7 +222,7 @@ export async function startLoader(
     });
     for (const [partition, offset] of starts) {
       consumer.seek({ topic: config.topic, partition, offset: offset.toString() });
-      lag.continuesAt(partition, offset);
+      lag.startsAt(partition, offset);
     }
     logger.info(
       {
