@@ -71,7 +71,12 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
     }),
     movedToStoredOffset: new Counter({
       name: 'user_actions_offset_moves_total',
-      help: "Batches not stored because they did not continue PostgreSQL's offset (the partition was read again from it)",
+      help: "Times a partition was read again from PostgreSQL's offset: a batch that did not continue it, or a table found behind",
+      registers,
+    }),
+    storedOffsetReads: new Counter({
+      name: 'user_actions_stored_offset_reads_total',
+      help: 'Reads of the stored offsets outside a batch: at assignment, after PostgreSQL came back, and for idle partitions',
       registers,
     }),
     lost: new Counter({
@@ -105,7 +110,7 @@ export function createLoaderMetrics(registry: Registry, pool: Pool) {
     }),
     lag: new Gauge({
       name: 'user_actions_consumer_lag_messages',
-      help: 'Messages in the partition after the last committed batch, for the partitions this consumer owns',
+      help: "Messages in the partition past PostgreSQL's offset (what the table is missing), for the partitions this consumer owns",
       labelNames: ['partition'] as const,
       registers,
     }),

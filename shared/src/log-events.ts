@@ -21,6 +21,8 @@ export const LOG_EVENT = {
   startingAtStoredOffsets: 'starting-at-stored-offsets',
   /** A batch did not continue the table: its partition is read again from PostgreSQL's offset. */
   movedToStoredOffset: 'moved-to-stored-offset',
+  /** The table lost events this consumer had stored (no batch needed to find it): they are read again. */
+  storedOffsetBehind: 'stored-offset-behind',
   /** A dependency that was working is not (readiness lost), once per outage. */
   notReady: 'not-ready',
   /** The dependency works again, with how long it did not. */

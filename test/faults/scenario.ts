@@ -34,6 +34,8 @@ export interface ScenarioResult {
   resumedAfterSeconds?: number;
   /** Consumers killed while their partition maintenance was under way, whose round left nothing behind. */
   killedMidRound?: number;
+  /** Seconds from a failover until the table held every event again, with no new event to reveal the loss. */
+  refilledAfterSeconds?: number;
 }
 
 export interface ScenarioContext {
@@ -49,7 +51,7 @@ export interface ScenarioContext {
   /** Set by a fault that makes PostgreSQL lose rows: how many. */
   databaseLost: { count?: number };
   /** Set by faults that watch readiness or recovery while they last. */
-  observed: Pick<ScenarioResult, 'notReady' | 'resumedAfterSeconds' | 'killedMidRound'>;
+  observed: Pick<ScenarioResult, 'notReady' | 'resumedAfterSeconds' | 'killedMidRound' | 'refilledAfterSeconds'>;
 }
 
 export interface ScenarioOptions {
@@ -162,7 +164,8 @@ async function explainLoss(world: World, lost: string[], producer: Daemon): Prom
   );
 }
 
-function acknowledgedBy(producer: Daemon): string[] {
+/** The event ids the broker acknowledged to the producer so far (from its debug log). */
+export function acknowledgedBy(producer: Daemon): string[] {
   return producer.logs.filter((line) => line.event === LOG_EVENT.acknowledged).flatMap((line) => line.eventIds as string[]);
 }
 

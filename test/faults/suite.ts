@@ -4,6 +4,7 @@
  * exiting cleanly) and collects each result for the file's table.
  */
 import { expect } from 'vitest';
+import { CHECK_EVERY_MS } from '../../consumer/src/loading/stored-offset-watch.js';
 import type { PostgresServer } from '../support/postgres-server.js';
 import type { World } from '../support/world.js';
 import type { KafkaBrokers } from './kafka-brokers.js';
@@ -17,6 +18,13 @@ export const SIZE = FULL
 export const runSeconds = (SIZE.events * SIZE.intervalMs) / 1000;
 /** Spreads `times` faults over the producing part of the run. */
 export const spacing = (times: number) => Math.floor((runSeconds * 1000 * 0.8) / times);
+
+/**
+ * From the failover to every event stored again: the consumers' idle connections break at the kill, the
+ * watch reads the stored offsets at its next tick once the replica is promoted, and the partitions are
+ * fetched again from there. A few ticks, and the connections' own retries, with room for a slow host.
+ */
+export const REFILL_BOUND_MS = 5 * CHECK_EVERY_MS + 5_000;
 
 export interface ScenarioServers {
   postgres: PostgresServer;

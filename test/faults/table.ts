@@ -14,6 +14,7 @@ const COLUMNS: [keyof ScenarioResult, string][] = [
   ['notReady', '/readyz said'],
   ['resumedAfterSeconds', 'storing again during it, s'],
   ['killedMidRound', 'kills mid-maintenance'],
+  ['refilledAfterSeconds', 'refilled after the failover, s'],
 ];
 
 /** Prints the suite's results as one Markdown table (the README shows one). */

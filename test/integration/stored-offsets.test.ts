@@ -1,7 +1,8 @@
 /**
  * PostgreSQL keeps each partition's offset beside the rows, and is trusted over Kafka's committed
  * offsets: the offset moves in the transaction that stores its rows, a consumer starts each partition
- * where the table says, an existing table upgrades in place, and events gone from both are reported.
+ * where the table says and finds a table that went back under it, an existing table upgrades in place,
+ * and events gone from both are reported.
  */
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -118,6 +119,36 @@ describe("the partitions' offsets in PostgreSQL", () => {
       { what: "Kafka's committed offsets to follow PostgreSQL's" },
     );
     expect((await restarted.stop()).code).toBe(0);
+  });
+
+  it('finds, with no new event, a table that went back under a running consumer; its lag counts the events missing until they are stored', async () => {
+    const world = await createWorld();
+    const { consumer } = await produceAndStore(world, world.env, 300);
+    const stored = await world.storedOffsets();
+    const [partition, end] = [...stored].sort(([, a], [, b]) => Number(b - a))[0] as [number, bigint];
+    const metrics = async () => (await fetch(`http://127.0.0.1:${await opsPortOf(consumer)}/metrics`)).text();
+    const lagOf = async () =>
+      Number(
+        new RegExp(`^user_actions_consumer_lag_messages\\{partition="${partition}"[^}]*\\} (\\d+)$`, 'm').exec(
+          await metrics(),
+        )?.[1],
+      );
+    // The refill waits behind this lock, so that the lag can be read while the events are missing.
+    const holder = await world.db.connect();
+    onTestFinished(() => holder.release(true));
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE useractions IN SHARE MODE');
+    await world.db.query('UPDATE useractions_offsets SET next_offset = $1 WHERE partition = $2', [String(end - 10n), partition]);
+
+    const behind = await consumer.waitForLog((line) => line.event === LOG_EVENT.storedOffsetBehind, 10_000);
+    expect(behind).toMatchObject({ partition, storedOffset: String(end - 10n), position: String(end), events: 10 });
+    expect(await lagOf()).toBe(10);
+    await holder.query('ROLLBACK');
+    await waitFor(lagOf, (lag) => lag === 0, { what: 'the lag back to 0 once the events are stored again' });
+    expect((await world.storedOffsets()).get(partition)).toBe(end);
+    expect(await world.rowCount()).toBe(300);
+    expect(await metrics()).toMatch(/^user_actions_offset_moves_total\S* 1$/m);
+    expect((await consumer.stop()).code).toBe(0);
   });
 
   it("upgrades a table without stored offsets in place: it starts from Kafka's offsets, reading nothing twice", async () => {

@@ -1,9 +1,13 @@
-/** The loader's metrics, summary counters and log lines, fed by what happens to each batch. */
-import { LOG_EVENT, type Logger, type SummaryLog } from '@user-actions/shared';
+/**
+ * The loader's metrics, summary counters and log lines, fed by what happens to each batch and by what the
+ * watch on the stored offsets finds.
+ */
+import { LOG_EVENT, type Logger, type SummaryLog, toError } from '@user-actions/shared';
 import type { LoaderMetrics } from '../metrics.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { LagTracker } from './lag-tracker.js';
 import type { BatchObserver, PartitionBatch } from './store-batch.js';
+import type { StoredOffsetObserver } from './stored-offset-watch.js';
 
 export type LoaderCounter = 'stored' | 'redelivered' | 'expired' | 'deadLettered' | 'retried';
 
@@ -51,6 +55,7 @@ export function createBatchObserver(
     },
     movedTo(batch, stored) {
       metrics.movedToStoredOffset.inc();
+      lag.movedTo(batch.partition, stored);
       logger.warn(
         {
           event: LOG_EVENT.movedToStoredOffset,
@@ -75,6 +80,42 @@ export function createBatchObserver(
         },
         "events missing from PostgreSQL are gone from Kafka too (deleted by the topic's retention)",
       );
+    },
+  };
+}
+
+export function storedOffsetObserver(
+  logger: Logger,
+  topic: string,
+  metrics: Pick<LoaderMetrics, 'movedToStoredOffset'>,
+): StoredOffsetObserver {
+  return {
+    startingAt(offsets) {
+      logger.info(
+        {
+          event: LOG_EVENT.startingAtStoredOffsets,
+          topic,
+          offsets: Object.fromEntries([...offsets].map(([partition, offset]) => [partition, offset.toString()])),
+        },
+        "starting the assigned partitions at PostgreSQL's offsets",
+      );
+    },
+    behind(partition, stored, position) {
+      metrics.movedToStoredOffset.inc();
+      logger.warn(
+        {
+          event: LOG_EVENT.storedOffsetBehind,
+          topic,
+          partition,
+          storedOffset: stored.toString(),
+          position: position.toString(),
+          events: Number(position - stored),
+        },
+        "PostgreSQL's table lost events this consumer had stored (a failover or a restore?); reading them again",
+      );
+    },
+    readFailed(error) {
+      logger.debug({ reason: toError(error).message }, "could not read PostgreSQL's offsets; trying again shortly");
     },
   };
 }

@@ -23,6 +23,7 @@ import {
   toError,
   withRetry,
 } from '@user-actions/shared';
+import type { Consumer } from 'kafkajs';
 import type { ConsumerConfig } from '../config.js';
 import { startBatchDecoder } from '../decoding/decoding-thread.js';
 import type { LoaderMetrics } from '../metrics.js';
@@ -32,12 +33,13 @@ import { insertRows, type Pool } from '../storing/db.js';
 import { moveOffset, readStoredOffsets } from '../storing/offsets.js';
 import { retentionCutoff } from '../storing/partition-layout.js';
 import type { TableSql } from '../storing/sql.js';
-import { createBatchObserver, type LoaderCounter } from './batch-observer.js';
+import { createBatchObserver, type LoaderCounter, storedOffsetObserver } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
 import { createKafkaBatches } from './kafka-batches.js';
 import { watchKafkaAnswers } from './kafka-watchdog.js';
 import { trackLag } from './lag-tracker.js';
+import { watchStoredOffsets } from './stored-offset-watch.js';
 
 export interface Loader {
   /** Rejects with the error that makes the loader unable to go on (the daemon then exits non-zero). */
@@ -114,6 +116,28 @@ export async function startLoader(
     notReady: readiness.check,
   });
   const running = AbortSignal.any([signal, halt.signal]);
+  const lag = trackLag({
+    gauge: metrics.lag,
+    endOffsets: async () =>
+      new Map((await admin.fetchTopicOffsets(config.topic)).map(({ partition, high }) => [partition, BigInt(high)])),
+    onRefreshFailed: (error) =>
+      logger.debug({ reason: toError(error).message }, "could not read the partitions' ends for the lag"),
+    brokerAnswers: () => readiness.isMet(CONDITIONS.kafkaAnswers),
+  });
+  // PostgreSQL's offsets, not Kafka's, say where each partition starts, and find a table that went back
+  // while its partitions had nothing new to fetch.
+  const storedOffsets = watchStoredOffsets({
+    positions: lag,
+    readStored: async () => {
+      metrics.storedOffsetReads.inc();
+      return pool.guard.run('batch', (client) => readStoredOffsets(client, sql, config.groupId, config.topic));
+    },
+    seek: (partition, offset) => seekPartition(consumer, config.topic, partition, offset),
+    observer: storedOffsetObserver(logger, config.topic, metrics),
+  });
+  // Once PostgreSQL is back after it was lost, whichever server answers may have lost commits.
+  const recheckStoredOffsets = () => storedOffsets.checkAll();
+  pool.on('error', recheckStoredOffsets);
   const batchStore = createBatchStore({
     insertRows: (rows, move) =>
       insertRows(pool, sql, rows, {
@@ -126,14 +150,7 @@ export async function startLoader(
     summary,
     metrics,
     readiness,
-  });
-  const lag = trackLag({
-    gauge: metrics.lag,
-    endOffsets: async () =>
-      new Map((await admin.fetchTopicOffsets(config.topic)).map(({ partition, high }) => [partition, BigInt(high)])),
-    onRefreshFailed: (error) =>
-      logger.debug({ reason: toError(error).message }, "could not read the partitions' ends for the lag"),
-    brokerAnswers: () => readiness.isMet(CONDITIONS.kafkaAnswers),
+    recovered: recheckStoredOffsets,
   });
   const deadLetterGuard = new DeadLetterGuard({ maxRatio: config.deadLetterMaxRatio, window: config.deadLetterWindow });
   metrics.deadLetterShareLimit.set(config.deadLetterMaxRatio);
@@ -191,6 +208,13 @@ export async function startLoader(
       ['stop the decoding thread', () => decoder.stop()],
       ['stop watching for answers from Kafka', async () => watchdog?.stop()],
       ['stop tracking the lag', async () => lag.stop()],
+      [
+        'stop watching the stored offsets',
+        async () => {
+          storedOffsets.stop();
+          pool.off('error', recheckStoredOffsets);
+        },
+      ],
       ['leave the consumer group', () => consumer.disconnect()],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
       ['disconnect the admin client', () => disconnectWithin(admin, ADMIN_DISCONNECT_MS, logger)],
@@ -211,28 +235,6 @@ export async function startLoader(
     });
   };
 
-  // PostgreSQL's offsets, not Kafka's, say where each partition starts. A batch fetched before these
-  // seeks take effect is checked against the table anyway (store-batch.ts); this only spares the fetch,
-  // and moves a partition whose table is behind even when no new event arrives to reveal it.
-  const startAtStoredOffsets = async (assigned: number[]) => {
-    const stored = await pool.guard.run('batch', (client) => readStoredOffsets(client, sql, config.groupId, config.topic));
-    const starts = assigned.flatMap((partition) => {
-      const offset = stored.get(partition);
-      return offset === undefined ? [] : [[partition, offset] as const];
-    });
-    for (const [partition, offset] of starts) {
-      consumer.seek({ topic: config.topic, partition, offset: offset.toString() });
-      lag.startsAt(partition, offset);
-    }
-    logger.info(
-      {
-        event: LOG_EVENT.startingAtStoredOffsets,
-        topic: config.topic,
-        offsets: Object.fromEntries(starts.map(([partition, offset]) => [partition, offset.toString()])),
-      },
-      "starting the assigned partitions at PostgreSQL's offsets",
-    );
-  };
   let watchdog: { stop(): void } | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     const partitions = payload.memberAssignment[config.topic] ?? [];
@@ -240,10 +242,7 @@ export async function startLoader(
     readiness.met(CONDITIONS.kafka);
     lag.assigned(partitions);
     watchdog ??= watchKafkaAnswers(consumer, readiness, config.sessionTimeoutMs);
-    startAtStoredOffsets(partitions).catch((error: unknown) => {
-      // The first batch of each partition is checked against the table when it is stored.
-      logger.warn({ reason: toError(error).message }, "could not read PostgreSQL's offsets at assignment");
-    });
+    storedOffsets.checkAll();
   });
   // kafkajs restarts itself after most failures, but gives up on some it calls permanent, such as no
   // group coordinator while a broker is away for a while. Those that are transient for us start the
@@ -288,6 +287,19 @@ export async function startLoader(
       return stopping;
     },
   };
+}
+
+/**
+ * False when kafkajs refuses the seek, as it does while its consumer is not running (restarting after a
+ * crash): the partition is checked again at the next tick, and the next assignment reads the table anyway.
+ */
+function seekPartition(consumer: Consumer, topic: string, partition: number, offset: bigint): boolean {
+  try {
+    consumer.seek({ topic, partition, offset: offset.toString() });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function disconnectWithin(client: { disconnect(): Promise<void> }, ms: number, logger: Logger): Promise<void> {

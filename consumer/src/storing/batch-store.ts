@@ -22,13 +22,15 @@ export interface BatchStoreOptions {
   metrics: Pick<LoaderMetrics, 'insertSeconds' | 'retried'>;
   /** Its `postgres` condition is unmet while inserts fail. */
   readiness: Readiness;
+  /** Called when work succeeds after PostgreSQL failed it: the server that answers now may have lost commits. */
+  recovered?: () => void;
 }
 
 /** What `store` did: with `move`, the offset was part of the rows' transaction (moved or not). */
 export type StoreOutcome = StoreResult & { move?: MoveResult };
 
 export function createBatchStore(options: BatchStoreOptions) {
-  const { insertRows, moveOffset, maxOutageMs, logger, summary, metrics, readiness } = options;
+  const { insertRows, moveOffset, maxOutageMs, logger, summary, metrics, readiness, recovered } = options;
   const retrying = <T>(work: () => Promise<T>, at: OffsetMove, size: number, signal: AbortSignal) => {
     // Each attempt at debug level: the outage itself is logged once by readiness, and in every summary line.
     const logUnavailable = logRetries(
@@ -37,10 +39,12 @@ export function createBatchStore(options: BatchStoreOptions) {
       { partition: at.partition, rows: size },
       'debug',
     );
+    let failed = false;
     return withRetry(
       async () => {
         const result = await work();
         readiness.met(CONDITIONS.postgres);
+        if (failed) recovered?.();
         return result;
       },
       {
@@ -48,6 +52,7 @@ export function createBatchStore(options: BatchStoreOptions) {
         signal,
         ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
         onRetry: (error, attempt, delayMs) => {
+          failed = true;
           summary.add('retried');
           metrics.retried.inc();
           readiness.unmetBecause(CONDITIONS.postgres, outageReason(error));
