@@ -2,13 +2,14 @@
  * Brokers of the suite's own, started with scripts/kafka.sh: one, or a three-node KRaft cluster
  * (replication factor 3, min.insync.replicas 2). Any node can be stopped and started again.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertBrokerVersion } from '../../scripts/kafka-version.mjs';
+import { processIsRunning } from '../support/processes.js';
 
 const run = promisify(execFile);
 const script = new URL('../../scripts/kafka.sh', import.meta.url).pathname;
@@ -19,6 +20,8 @@ export interface KafkaBrokers {
   readonly size: number;
   start(node?: number): Promise<void>;
   stop(node?: number): Promise<void>;
+  /** kill -9: no goodbye to clients or controllers, nothing flushed. */
+  kill(node?: number): void;
   startAll(): Promise<void>;
   destroy(): Promise<void>;
 }
@@ -59,6 +62,13 @@ export function createKafkaBrokers(size: 1 | 3, basePort: number): KafkaBrokers 
     size,
     start: async (index = 0) => void (await kafka('start', index)),
     stop: async (index = 0) => void (await kafka('stop', index)),
+    kill: (index = 0) => {
+      const pidFile = join(envOf(nodeAt(index)).KAFKA_STATE_DIR, 'kafka.pid');
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      process.kill(pid, 'SIGKILL');
+      for (let waited = 0; waited < 100 && processIsRunning(pid); waited++) execFileSync('sleep', ['0.05']);
+      rmSync(pidFile, { force: true });
+    },
     // A multi-node cluster starts only once a quorum of controllers is up: start them together.
     startAll: async () => void (await Promise.all(nodes.map((_, index) => kafka('start', index)))),
     destroy: async () => {

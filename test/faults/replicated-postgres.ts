@@ -28,7 +28,11 @@ export interface ReplicatedPostgres {
 }
 
 export async function createReplicatedPostgres(ports: [number, number]): Promise<ReplicatedPostgres> {
-  let primary: PostgresServer = createPostgresServer(ports[0]);
+  // Replication that went silent (a fault on the primary's port) is given up in seconds, not a minute:
+  // a fast shutdown waits for its WAL sender, longer than pg_ctl waits. Replicas copy the setting.
+  let primary: PostgresServer = createPostgresServer(ports[0], {
+    settings: ['wal_sender_timeout = 10s', 'wal_receiver_timeout = 10s'],
+  });
   primary.start();
   let standby: StandbyServer | undefined;
   let link: TcpProxy | undefined;

@@ -39,11 +39,20 @@ const ENTRY_POINTS = {
   'dlq-replay': 'consumer/dist/replay-main.js',
 } as const;
 
-export function spawnDaemon(name: keyof typeof ENTRY_POINTS, env: Record<string, string>, args: string[] = []): Daemon {
+/**
+ * `keep` sees each JSON log line first: one it returns false for is not kept in `logs` (a long run's
+ * debug lines would fill the test's memory).
+ */
+export function spawnDaemon(
+  name: keyof typeof ENTRY_POINTS,
+  env: Record<string, string>,
+  args: string[] = [],
+  keep?: (line: LogLine) => boolean,
+): Daemon {
   // With the Node.js flags users run it with; outside the repo, so that a developer's .env cannot change
   // what the test configured.
   const flags = name === 'dlq-replay' ? [] : DAEMON_NODE_FLAGS[name];
-  return spawnProcess(name, process.execPath, [...flags, `${repo}${ENTRY_POINTS[name]}`, ...args], env, tmpdir());
+  return spawnProcess(name, process.execPath, [...flags, `${repo}${ENTRY_POINTS[name]}`, ...args], env, tmpdir(), keep);
 }
 
 /**
@@ -54,7 +63,14 @@ export function spawnThroughNpm(script: 'producer' | 'consumer' | 'dlq:replay', 
   return spawnProcess(`npm run ${script}`, 'npm', ['run', '--silent', script], env, repo);
 }
 
-function spawnProcess(name: string, command: string, args: string[], env: Record<string, string>, cwd: string): Daemon {
+function spawnProcess(
+  name: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  keep?: (line: LogLine) => boolean,
+): Daemon {
   const child = spawn(command, args, {
     cwd,
     env: {
@@ -69,7 +85,7 @@ function spawnProcess(name: string, command: string, args: string[], env: Record
   });
   const logs: LogLine[] = [];
   const text: string[] = [];
-  collectLines(child, logs, text);
+  collectLines(child, logs, text, keep);
   let stopRequestedAt = Date.now();
   const exited = new Promise<Exit>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - stopRequestedAt }));
@@ -99,7 +115,7 @@ function spawnProcess(name: string, command: string, args: string[], env: Record
   };
 }
 
-function collectLines(child: ChildProcess, logs: LogLine[], text: string[]): void {
+function collectLines(child: ChildProcess, logs: LogLine[], text: string[], keep?: (line: LogLine) => boolean): void {
   const split = (onLine: (line: string) => void) => {
     let rest = '';
     return (chunk: Buffer) => {
@@ -111,11 +127,14 @@ function collectLines(child: ChildProcess, logs: LogLine[], text: string[]): voi
   child.stdout?.on(
     'data',
     split((line) => {
+      let parsed: LogLine;
       try {
-        logs.push(JSON.parse(line) as LogLine);
+        parsed = JSON.parse(line) as LogLine;
       } catch {
         text.push(line);
+        return;
       }
+      if (keep?.(parsed) !== false) logs.push(parsed);
     }),
   );
   child.stderr?.on(

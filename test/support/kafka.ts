@@ -27,21 +27,38 @@ export async function produceRaw(kafka: Kafka, topic: string, messages: { key?: 
 
 /** Reads every message currently in the topic (up to each partition's high watermark). */
 export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Promise<TopicMessage[]> {
+  const messages: TopicMessage[] = [];
+  await forEachTopicBatch(kafka, admin, topic, async (batch) => void messages.push(...batch));
+  return messages;
+}
+
+/**
+ * Hands every message currently in the topic to `onBatch`, a fetched batch at a time, so that a topic
+ * too large to hold in memory can be checked.
+ */
+export async function forEachTopicBatch(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  onBatch: (messages: TopicMessage[]) => Promise<void>,
+  { timeoutMs = 60_000 } = {},
+): Promise<void> {
   const ends = await topicEnds(admin, topic);
   const remaining = new Map(ends.filter((end) => end.high !== end.low).map((end) => [end.partition, BigInt(end.high)]));
-  const messages: TopicMessage[] = [];
-  if (remaining.size === 0) return messages;
+  if (remaining.size === 0) return;
   const consumer = kafka.consumer({ groupId: `test-reader-${Date.now()}-${Math.random()}` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`could not read all of ${topic} in 60 s`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`could not read all of ${topic} in ${timeoutMs} ms`)), timeoutMs);
     consumer
       .run({
-        eachMessage: async ({ partition, message }) => {
-          messages.push(toTopicMessage(partition, message));
-          const end = remaining.get(partition);
-          if (end !== undefined && BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+        eachBatch: async ({ batch }) => {
+          const end = remaining.get(batch.partition);
+          if (end === undefined) return;
+          const messages = batch.messages.filter((message) => BigInt(message.offset) < end);
+          await onBatch(messages.map((message) => toTopicMessage(batch.partition, message)));
+          if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
           if (remaining.size === 0) {
             clearTimeout(timer);
             resolve();
@@ -51,7 +68,6 @@ export async function readTopic(kafka: Kafka, admin: Admin, topic: string): Prom
       .catch(reject);
   });
   await consumer.disconnect();
-  return messages;
 }
 
 function toTopicMessage(partition: number, message: KafkaMessage): TopicMessage {
