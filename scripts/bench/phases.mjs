@@ -100,7 +100,12 @@ export async function producerPhase(/** @type {string} */ topic, /** @type {numb
   return eps;
 }
 
-/** The consumer's stored-events rate until `total`, and its highest resident memory meanwhile. */
+const OFFSET_READS = 'user_actions_stored_offset_reads_total';
+
+/**
+ * The consumer's stored-events rate until `total`, its highest resident memory meanwhile, and how often
+ * it read its stored offsets outside a batch (at assignment, and for partitions idle for 2 s).
+ */
 async function followStored(/** @type {string} */ phase, /** @type {number} */ total) {
   let maxRss = 0;
   const { eps } = await followCounter({
@@ -113,8 +118,10 @@ async function followStored(/** @type {string} */ phase, /** @type {number} */ t
       return `  RSS ${Math.round(sample.rss / 2 ** 20)} MB`;
     },
   });
-  return { eps, rssMb: maxRss / 2 ** 20 };
+  const offsetReads = (await scrape(PORTS.consumer)).get(OFFSET_READS);
+  return { eps, rssMb: maxRss / 2 ** 20, offsetReads };
 }
+
 
 /**
  * The table the consumer fills: the default (partitioned by day), or with `plain` a table of the layout
@@ -195,7 +202,8 @@ export async function latencyPhase(db, before, rate, seconds, label) {
       return value >= count;
     },
   });
-  const { buckets } = await scrape(PORTS.consumer);
+  const last = await scrape(PORTS.consumer);
+  const { buckets } = last;
   await producer.stop();
   await consumer.stop();
   await expectRows(db, before + count, `latency at ${rate}/s`);
@@ -203,6 +211,7 @@ export async function latencyPhase(db, before, rate, seconds, label) {
   return {
     count,
     buckets,
+    offsetReads: last.get(OFFSET_READS),
     p50Ms: histogramQuantile(0.5, buckets) * 1000,
     p99Ms: histogramQuantile(0.99, buckets) * 1000,
     steadyP99Ms: histogramQuantile(0.99, steady) * 1000,

@@ -92,6 +92,9 @@ const FIGURES = {
   sustained_partitioned_vs_plain: 'sustained, partitioned / plain',
   catchup_vs_copy_ceiling: 'catch-up / COPY ceiling',
   sustained_vs_baseline: 'sustained / baseline',
+  catchup_offset_reads: 'stored-offset reads during catch-up',
+  sustained_offset_reads: 'stored-offset reads, sustained',
+  idle_offset_reads: 'stored-offset reads at 2/s',
 };
 
 /** The targets (README and docs/benchmarks.md), by figure. */

@@ -123,9 +123,9 @@ describe('random faults', () => {
       expect(lost, 'rows the replica lacked at the failover after the load').toBeGreaterThan(0);
       run.databaseLost.push(lost);
       records.push({
-        kind: 'failover',
+        kind: 'failover, topic idle',
         at: Math.round((struckAt - startedAt) / 1000),
-        what: `after the load, the topic idle: replica behind by ${lost} rows promoted`,
+        what: `after the load: replica behind by ${lost} rows promoted`,
         recoverySeconds: await timeToStoreWhatKafkaHolds(world, fleet),
         boundSeconds: REFILL_BOUND_MS / 1000,
       });

@@ -93,9 +93,15 @@ export function printRun(report: {
         `| ${index + 1} | ${record.at} | ${record.kind} | ${record.what} | ${record.recoverySeconds} | ${record.boundSeconds} |`,
     ),
     '',
-    `Faults per kind: ${Object.entries(perKind)
-      .map(([kind, count]) => `${kind} ${count}`)
-      .join(', ')}.`,
+    '| fault | times | stored again after, median s | slowest s | bound s |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...[...new Set(records.map((record) => record.kind))].map((kind) => {
+      const of = records.filter((record) => record.kind === kind);
+      const times = of.map((record) => record.recoverySeconds).sort((a, b) => a - b);
+      const bounds = [...new Set(of.map((record) => record.boundSeconds))].join(', ');
+      return `| ${kind} | ${of.length} | ${times[Math.floor((times.length - 1) / 2)]} | ${times.at(-1)} | ${bounds} |`;
+    }),
+    '',
     `Events in the topic ${check.sent}, stored ${check.stored}: lost ${check.lost}, duplicated ${check.duplicated}, ` +
       `unexpected ${check.unexpected}, altered ${check.altered}, acknowledged but missing ${check.acknowledgedMissing}; ` +
       `dead-lettered ${check.deadLettered} of ${run.poisonSent.count} poison messages; rows PostgreSQL lost in failovers ` +
