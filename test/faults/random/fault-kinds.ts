@@ -82,6 +82,34 @@ async function batchesWaitingOnLock(run: RunContext): Promise<number> {
   }
 }
 
+/** The primary stopped (`immediate`: a crash, as far as clients can tell) and started 1–5 s later. */
+function primaryRestarted(mode: 'fast' | 'immediate'): FaultKind {
+  return {
+    recoveryBoundMs: 30_000,
+    async strike({ postgres, draws }) {
+      postgres.primary.stop(mode);
+      const downMs = draws.between(1_000, 5_000);
+      await sleep(downMs);
+      postgres.primary.start();
+      return `stopped (${mode}), started after ${seconds(downMs)}`;
+    },
+  };
+}
+
+/** Every packet to and from a port dropped for 10 s to `longestMs`. */
+function silentPort(port: (run: RunContext) => number, longestMs: number): FaultKind {
+  return {
+    recoveryBoundMs: SILENCE_BOUND_MS,
+    async strike(run) {
+      const silence = run.drops.silencePort(port(run));
+      const silentMs = run.draws.between(10_000, longestMs);
+      await sleep(silentMs);
+      silence.lift();
+      return `packets dropped ${seconds(silentMs)}`;
+    },
+  };
+}
+
 export const FAULT_KINDS: Readonly<Record<string, FaultKind>> = {
   'consumer-killed': {
     recoveryBoundMs: REBALANCE_BOUND_MS,
@@ -145,46 +173,10 @@ export const FAULT_KINDS: Readonly<Record<string, FaultKind>> = {
       return `kill -9, started again after ${seconds(downMs)}`;
     },
   },
-  'postgres-restarted': {
-    recoveryBoundMs: 30_000,
-    async strike({ postgres, draws }) {
-      postgres.primary.stop('fast');
-      const downMs = draws.between(1_000, 5_000);
-      await sleep(downMs);
-      postgres.primary.start();
-      return `stopped (fast), started after ${seconds(downMs)}`;
-    },
-  },
-  'postgres-crashed': {
-    recoveryBoundMs: 30_000,
-    async strike({ postgres, draws }) {
-      postgres.primary.stop('immediate');
-      const downMs = draws.between(1_000, 5_000);
-      await sleep(downMs);
-      postgres.primary.start();
-      return `stopped (immediate), started after ${seconds(downMs)}`;
-    },
-  },
-  'postgres-silent': {
-    recoveryBoundMs: SILENCE_BOUND_MS,
-    async strike({ postgres, drops, draws }) {
-      const silence = drops.silencePort(postgres.primary.port);
-      const silentMs = draws.between(10_000, 40_000);
-      await sleep(silentMs);
-      silence.lift();
-      return `packets dropped ${seconds(silentMs)}`;
-    },
-  },
-  'kafka-silent': {
-    recoveryBoundMs: SILENCE_BOUND_MS,
-    async strike({ kafka, drops, draws }) {
-      const silence = drops.silencePort(Number(kafka.brokers.split(':')[1]));
-      const silentMs = draws.between(10_000, 30_000);
-      await sleep(silentMs);
-      silence.lift();
-      return `packets dropped ${seconds(silentMs)}`;
-    },
-  },
+  'postgres-restarted': primaryRestarted('fast'),
+  'postgres-crashed': primaryRestarted('immediate'),
+  'postgres-silent': silentPort((run) => run.postgres.primary.port, 40_000),
+  'kafka-silent': silentPort((run) => Number(run.kafka.brokers.split(':')[1]), 30_000),
   'table-locked': {
     recoveryBoundMs: REBALANCE_BOUND_MS,
     async strike(run) {
