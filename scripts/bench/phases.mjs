@@ -122,7 +122,6 @@ async function followStored(/** @type {string} */ phase, /** @type {number} */ t
   return { eps, rssMb: maxRss / 2 ** 20, offsetReads };
 }
 
-
 /**
  * The table the consumer fills: the default (partitioned by day), or with `plain` a table of the layout
  * before partitions, `useractions_plain`, which the same phases fill to compare the two in one run.
