@@ -10,16 +10,13 @@ import {
   parseDaemonSettings,
   setting,
 } from '@user-actions/shared';
+import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
+import { tableSettings } from '@user-actions/shared/postgres/table-name';
 import { z } from 'zod';
 import { DEFAULT_DATABASE_TIMEOUTS } from './storing/connection-guard.js';
-import { parseDatabaseHosts } from './storing/database-hosts.js';
 import { PARTITION_INTERVALS, parseRetention } from './storing/partition-layout.js';
 import type { PartitionPolicy } from './storing/partition-maintenance.js';
-import { DEFAULT_TABLE, IDENTIFIER, type TableName } from './storing/sql.js';
-
-const identifierSchema = z
-  .string()
-  .regex(IDENTIFIER, 'must be a plain identifier: a-z, 0-9 and _, not starting with a digit, at most 63');
+import type { TableName } from './storing/sql.js';
 
 const ratioSchema = z.coerce
   .number({ error: 'must be a number from 0 to 1' })
@@ -41,11 +38,7 @@ export const consumerSettings = daemonSettings('user-actions-consumer', {
         'PostgreSQL connection URL; several hosts as host1:5432,host2:5432 (the writable one is used); TLS with ?sslmode=verify-full',
       ),
   ),
-  tableName: setting('DATABASE_TABLE', identifierSchema.default(DEFAULT_TABLE.name).describe('Table of the events')),
-  tableSchema: setting(
-    'DATABASE_SCHEMA',
-    identifierSchema.optional().describe("Schema of the table (default: the connection's current schema)"),
-  ),
+  ...tableSettings,
   databaseCaFile: setting(
     'DATABASE_CA_FILE',
     z

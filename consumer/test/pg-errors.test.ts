@@ -1,7 +1,7 @@
 import { FATAL_CODES, FatalError } from '@user-actions/shared';
+import { WrongSessionError } from '@user-actions/shared/postgres/database-hosts';
 import { describe, expect, it } from 'vitest';
 import { SilentConnectionError } from '../src/storing/connection-guard.js';
-import { WrongSessionError } from '../src/storing/database-hosts.js';
 import { givingUp, isRowDataError, isTransientPgError, outageReason, toFatalPgError } from '../src/storing/pg-errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDatabaseHosts } from '../src/storing/database-hosts.js';
+import { parseDatabaseHosts } from '../src/postgres/database-hosts.js';
 
 describe('several hosts in DATABASE_URL', () => {
   it('gives one plain URL per host, in order, with the rest of the URL on each', () => {
@@ -25,5 +25,20 @@ describe('several hosts in DATABASE_URL', () => {
     expect(parseDatabaseHosts('postgres://a,b/db?target_session_attrs=standby')).toMatch(/^target_session_attrs must be/);
     expect(parseDatabaseHosts('postgres://a,,b/db')).toMatch(/several hosts separated by commas/);
     expect(parseDatabaseHosts('mysql://a/db')).toBe('must be a postgres:// URL');
+  });
+});
+
+describe('target_session_attrs for a reader', () => {
+  const READER = { accepted: ['prefer-standby', 'standby', 'any', 'read-only'], why: 'reads' } as const;
+
+  it('takes the libpq values a reader may ask for, its own default first', () => {
+    expect(parseDatabaseHosts('postgres://a,b/db', READER)).toMatchObject({ targetSessionAttrs: 'prefer-standby' });
+    expect(parseDatabaseHosts('postgres://a,b/db?target_session_attrs=standby', READER)).toMatchObject({
+      targetSessionAttrs: 'standby',
+      urls: ['postgres://a/db', 'postgres://b/db'],
+    });
+    expect(parseDatabaseHosts('postgres://a/db?target_session_attrs=read-write', READER)).toBe(
+      'target_session_attrs must be prefer-standby, standby, any, read-only (reads)',
+    );
   });
 });

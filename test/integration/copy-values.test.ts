@@ -1,5 +1,5 @@
+import type { UserActionRow } from '@user-actions/shared/postgres/columns';
 import { describe, expect, it } from 'vitest';
-import type { UserActionRow } from '../../consumer/src/storing/columns.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
 import { createPool, insertRows } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';

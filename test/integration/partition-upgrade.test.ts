@@ -56,6 +56,10 @@ it('moves a plain table of a million rows into partitions in place while another
   expect(kind.rows).toEqual([{ relkind: 'p' }]);
   const history = await world.db.query('SELECT count(*)::int AS n FROM useractions_history');
   expect(history.rows[0].n).toBeGreaterThanOrEqual(EXISTING);
+  // The read side's index, on the moved table and on every partition.
+  const indexes = await world.timeIndexes();
+  expect(Object.keys(indexes).length).toBeGreaterThan(2);
+  expect(Object.values(indexes)).not.toContain(false);
   expect((await plain.stop()).code).toBe(0);
   expect((await upgrading.stop()).code).toBe(0);
 });

@@ -71,6 +71,8 @@ describe('a time-partitioned table', () => {
         `SELECT pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_class c WHERE relname = 'useractions_p20261205'`,
       );
       expect(rows[0].bound).toMatch(/FROM \('2026-12-05 00:00:00\+00'\) TO \('2026-12-06 00:00:00\+00'\)/);
+      // A partition attached later gets the read side's index too.
+      expect(await world.timeIndexes()).toMatchObject({ useractions: true, useractions_p20261205: true });
     });
   });
 

@@ -3,17 +3,17 @@
  * the test ends. Tests reach the real broker and server that the global setup found or started.
  */
 import { randomBytes } from 'node:crypto';
+import type { StoredRow } from '@user-actions/shared/postgres/columns';
+import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
 import { loadConsumerConfig } from '../../consumer/src/config.js';
-import type { StoredRow } from '../../consumer/src/storing/columns.js';
-import { parseDatabaseHosts, poolForHosts } from '../../consumer/src/storing/database-hosts.js';
 import { readStoredOffsets } from '../../consumer/src/storing/offsets.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { waitFor } from './wait.js';
 
-export type { StoredRow } from '../../consumer/src/storing/columns.js';
+export type { StoredRow } from '@user-actions/shared/postgres/columns';
 
 /** The table's layout when nothing is configured: what the consumer makes by default. */
 export const DEFAULT_PARTITIONS = loadConsumerConfig({}).partitions;
@@ -33,6 +33,8 @@ export interface World {
   storedOffsets(): Promise<Map<number, bigint>>;
   /** Resolves once at least `count` rows are stored (`what` names them in a timeout's message). */
   waitForRows(count: number, what?: string): Promise<number>;
+  /** The table and each of its partitions, and whether each has an index on `("timestamp", id)`. */
+  timeIndexes(): Promise<Record<string, boolean>>;
 }
 
 export interface Services {
@@ -91,7 +93,19 @@ export async function createWorld(services?: Services): Promise<World> {
         (rows) => rows >= count,
         { what },
       ),
+    timeIndexes: () => timeIndexesOf(db),
   };
+}
+
+async function timeIndexesOf(db: pg.Pool): Promise<Record<string, boolean>> {
+  const { rows } = await db.query<{ relation: string; indexed: boolean }>(`
+    SELECT c.relname AS relation,
+           EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
+                   AND pg_get_indexdef(i.indexrelid) LIKE '%("timestamp", id)') AS indexed
+    FROM pg_class c
+    WHERE c.oid = 'useractions'::regclass
+       OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'useractions'::regclass)`);
+  return Object.fromEntries(rows.map(({ relation, indexed }) => [relation, indexed]));
 }
 
 async function countRows(db: pg.Pool): Promise<number> {

@@ -3,9 +3,10 @@
  * Pure: no I/O, so every rule has a unit test.
  */
 // The schema alone: the decoding thread loads this module and should not load the Kafka and logging code.
+
+import type { UserActionRow } from '@user-actions/shared/postgres/columns';
 import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/schema';
 import { v5 as uuidv5 } from 'uuid';
-import type { UserActionRow } from '../storing/columns.js';
 import { readCanonicalEvent } from './canonical-event.js';
 import { type MessageHeaders, originOf } from './message-origin.js';
 

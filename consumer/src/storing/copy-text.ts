@@ -7,7 +7,7 @@
  * turn it holds a few hundred bytes per event outside the JavaScript heap, instead of an object and
  * seven strings per event that the garbage collector would have to trace and promote.
  */
-import { COLUMNS, type UserActionRow } from './columns.js';
+import { COLUMNS, type UserActionRow } from '@user-actions/shared/postgres/columns';
 
 const SPECIAL = /[\\\t\n\r]/;
 const EVERY_SPECIAL = new RegExp(SPECIAL.source, 'g');

@@ -3,9 +3,9 @@
  * in place (or, for a consumer without DDL rights, only checked), waiting while PostgreSQL is away.
  */
 import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
+import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
 import type pg from 'pg';
 import { SCHEMA_TIMEOUT_FACTOR } from './connection-guard.js';
-import { parseDatabaseHosts } from './database-hosts.js';
 import { describeDatabaseUrl, type Pool } from './db.js';
 import { addTime, intervalStart } from './partition-layout.js';
 import { type MaintenanceResult, maintainIn, type PartitionPolicy } from './partition-maintenance.js';
@@ -64,6 +64,7 @@ export function migrate(
       );
     }
     const partitioned = policy && kind === 'r' ? await partitionInPlace(client, sql, policy, now) : undefined;
+    await client.query(sql.createTimeIndex);
     await client.query(sql.createOffsetsTable);
     const partitions = policy && (await maintainIn(client, sql, policy, now));
     await client.query('COMMIT');

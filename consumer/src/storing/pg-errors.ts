@@ -4,8 +4,8 @@
  * permissions).
  */
 import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
+import { WrongSessionError } from '@user-actions/shared/postgres/database-hosts';
 import { SilentConnectionError } from './connection-guard.js';
-import { WrongSessionError } from './database-hosts.js';
 
 /** The SQLSTATEs the consumer acts on by name, beyond the classes below. */
 export const SQLSTATE = {
@@ -19,7 +19,7 @@ export const SQLSTATE = {
 
 const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
 // 25006: a write on a read-only session, as on a primary that came back as a standby: the next
-// connection looks for the writable host (database-hosts.ts). 57014: our statement_timeout (a lock wait
+// connection looks for the writable host (shared/src/postgres/database-hosts.ts). 57014: our statement_timeout (a lock wait
 // behind someone's long transaction, say), or an operator's pg_cancel_backend: tried again.
 // 55P03: a lock not had within lock_timeout (partition maintenance sets one): tried again later.
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01', '25006', SQLSTATE.lockNotAvailable]);

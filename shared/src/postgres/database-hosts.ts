@@ -1,15 +1,28 @@
 /**
  * Several PostgreSQL hosts in one DATABASE_URL, as libpq takes them: `postgres://user@host1:5432,host2:5433/db`
- * with `target_session_attrs` = `read-write` (the default here: the consumer only writes), `primary` or
- * `any`. node-postgres connects to one host only, so each new connection of the pool goes to the host
- * that last served, checked as libpq checks it; a host that refuses, or is not what was asked for, hands
- * the turn to the next host in the list, and the pool tries each host once before it reports failure.
- * The callers' backoff paces the rounds.
+ * with libpq's `target_session_attrs`. node-postgres connects to one host only, so each new connection of
+ * the pool goes to the host that last served, checked as libpq checks it; a host that refuses, or is not
+ * what was asked for, hands the turn to the next host in the list, and the pool tries each host once
+ * before it reports failure (`prefer-standby`: a round for a standby, then one for any host). The
+ * callers' backoff paces the rounds. Each daemon says which values make sense for it: the consumer
+ * writes, the API reads.
  */
 import pg from 'pg';
 
-export const TARGET_SESSION_ATTRS = ['read-write', 'primary', 'any'] as const;
+export const TARGET_SESSION_ATTRS = ['read-write', 'primary', 'any', 'read-only', 'standby', 'prefer-standby'] as const;
 export type TargetSessionAttrs = (typeof TARGET_SESSION_ATTRS)[number];
+
+/** What a daemon accepts, the first being its default, and why it refuses the others. */
+export interface SessionAttrsPolicy {
+  readonly accepted: readonly [TargetSessionAttrs, ...TargetSessionAttrs[]];
+  readonly why: string;
+}
+
+/** The consumer writes: a standby will not do. */
+export const WRITER_SESSIONS: SessionAttrsPolicy = {
+  accepted: ['read-write', 'primary', 'any'],
+  why: 'the consumer writes: a standby will not do',
+};
 
 export interface DatabaseHosts {
   /** One URL per host, in the order given, each a plain single-host URL node-postgres understands. */
@@ -22,7 +35,7 @@ export interface DatabaseHosts {
 const URL_PARTS = /^(postgres(?:ql)?:\/\/)(?:([^@/?#]*)@)?([^/?#]*)(.*)$/;
 
 /** The hosts of a DATABASE_URL, or a sentence saying what is wrong with it. */
-export function parseDatabaseHosts(databaseUrl: string): DatabaseHosts | string {
+export function parseDatabaseHosts(databaseUrl: string, policy = WRITER_SESSIONS): DatabaseHosts | string {
   const parts = URL_PARTS.exec(databaseUrl);
   if (!parts) return 'must be a postgres:// URL';
   const [, scheme, userInfo, hostList = '', rest = ''] = parts;
@@ -31,9 +44,9 @@ export function parseDatabaseHosts(databaseUrl: string): DatabaseHosts | string 
   if ((hosts.length > 1 && hosts.includes('')) || !given.every((url) => URL.canParse(url))) {
     return 'must be a postgres:// URL (several hosts separated by commas: host1:5432,host2:5432)';
   }
-  const asked = new URL(given[0] as string).searchParams.get('target_session_attrs') ?? 'read-write';
-  if (!(TARGET_SESSION_ATTRS as readonly string[]).includes(asked)) {
-    return `target_session_attrs must be ${TARGET_SESSION_ATTRS.join(', ')} (the consumer writes: a standby will not do)`;
+  const asked = new URL(given[0] as string).searchParams.get('target_session_attrs') ?? policy.accepted[0];
+  if (!(policy.accepted as readonly string[]).includes(asked)) {
+    return `target_session_attrs must be ${policy.accepted.join(', ')} (${policy.why})`;
   }
   const urls = given.map(withoutTargetSessionAttrs);
   const names = urls.map((url) => {
@@ -55,22 +68,26 @@ export class WrongSessionError extends Error {
   override readonly name = 'WrongSessionError';
 }
 
-/** What `target_session_attrs` finds wrong with a connected session, if anything. */
+/** What `target_session_attrs` finds wrong with a connected session, if anything (libpq's checks). */
 async function sessionProblem(client: pg.Client, wanted: TargetSessionAttrs): Promise<string | undefined> {
   if (wanted === 'any') return undefined;
-  if (wanted === 'primary') {
+  if (wanted === 'primary' || wanted === 'standby' || wanted === 'prefer-standby') {
     const { rows } = await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
-    return rows[0]?.standby ? 'a standby (target_session_attrs=primary)' : undefined;
+    const standby = rows[0]?.standby === true;
+    if (wanted === 'primary') return standby ? 'a standby (target_session_attrs=primary)' : undefined;
+    return standby ? undefined : `a primary (target_session_attrs=${wanted})`;
   }
   const { rows } = await client.query<{ transaction_read_only: string }>('SHOW transaction_read_only');
-  return rows[0]?.transaction_read_only === 'on' ? 'read-only (target_session_attrs=read-write)' : undefined;
+  const readOnly = rows[0]?.transaction_read_only === 'on';
+  if (wanted === 'read-only') return readOnly ? undefined : 'writable (target_session_attrs=read-only)';
+  return readOnly ? 'read-only (target_session_attrs=read-write)' : undefined;
 }
 
 /**
  * node-postgres' client, connecting to the host in turn: the pool creates one per connection with the
  * pool's options, so which host it goes to is decided here.
  */
-export function clientForHosts(hosts: DatabaseHosts): typeof pg.Client {
+export function clientForHosts(hosts: DatabaseHosts, settle: { forAny: boolean } = { forAny: false }): typeof pg.Client {
   let current = 0;
   const failed = (index: number) => {
     // Several connections failing on one host move the turn on once.
@@ -78,11 +95,13 @@ export function clientForHosts(hosts: DatabaseHosts): typeof pg.Client {
   };
   return class HostClient extends pg.Client {
     private readonly hostIndex: number;
+    private readonly wanted: TargetSessionAttrs;
 
     constructor(config?: pg.ClientConfig) {
       const hostIndex = current;
       super({ ...config, connectionString: hosts.urls[hostIndex] });
       this.hostIndex = hostIndex;
+      this.wanted = settle.forAny ? 'any' : hosts.targetSessionAttrs;
     }
 
     override connect(): Promise<pg.Client>;
@@ -102,7 +121,7 @@ export function clientForHosts(hosts: DatabaseHosts): typeof pg.Client {
     private async connectChecked(): Promise<void> {
       try {
         await super.connect();
-        const problem = await sessionProblem(this, hosts.targetSessionAttrs);
+        const problem = await sessionProblem(this, this.wanted);
         if (problem !== undefined) {
           await this.end().catch(() => undefined);
           throw new WrongSessionError(`PostgreSQL at ${hosts.names[this.hostIndex]} is ${problem}`);
@@ -119,16 +138,23 @@ type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefi
 
 /** A pool whose connections go to the host `target_session_attrs` asks for, trying each host in a round. */
 export function poolForHosts(hosts: DatabaseHosts, options: Omit<pg.PoolConfig, 'Client' | 'connectionString'>): pg.Pool {
+  // prefer-standby: once a round found no standby, one more round takes any host (as libpq does).
+  const settle = { forAny: false };
+  const rounds = hosts.targetSessionAttrs === 'prefer-standby' ? 2 : 1;
   class HostsPool extends pg.Pool {
     override connect(): Promise<pg.PoolClient>;
     override connect(callback: ConnectCallback): void;
     override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | undefined {
       const connecting = (async () => {
         for (let tried = 1; ; tried++) {
+          // The pool makes its client synchronously inside connect(); the client reads the flag then.
+          settle.forAny = tried > hosts.urls.length;
+          const pending = super.connect();
+          settle.forAny = false;
           try {
-            return await super.connect();
+            return await pending;
           } catch (error) {
-            if (tried >= hosts.urls.length) throw error;
+            if (tried >= hosts.urls.length * rounds) throw error;
           }
         }
       })();
@@ -140,5 +166,5 @@ export function poolForHosts(hosts: DatabaseHosts, options: Omit<pg.PoolConfig, 
       return undefined;
     }
   }
-  return new HostsPool({ ...options, Client: clientForHosts(hosts) });
+  return new HostsPool({ ...options, Client: clientForHosts(hosts, settle) });
 }

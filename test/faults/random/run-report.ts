@@ -1,5 +1,5 @@
 /** The random run's measures and its report: recovery after each heal, then one table and one JSON line. */
-import { parseDatabaseHosts, poolForHosts } from '../../../consumer/src/storing/database-hosts.js';
+import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
 import { readStoredOffsets } from '../../../consumer/src/storing/offsets.js';
 import { DEFAULT_TABLE, sqlFor } from '../../../consumer/src/storing/sql.js';
 import { topicEnds } from '../../../shared/src/kafka/topics.js';

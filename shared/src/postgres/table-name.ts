@@ -1,0 +1,40 @@
+/**
+ * The events table's name, which the consumer writes and the API reads: `DATABASE_TABLE` and
+ * `DATABASE_SCHEMA` set it for both, validated as plain lower-case identifiers, the only names that ever
+ * appear in the SQL text.
+ */
+import { z } from 'zod';
+import { setting } from '../config.js';
+
+/** Lower-case letters, digits and underscores, not starting with a digit, at most 63 bytes (PostgreSQL's limit). */
+export const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export interface TableName {
+  /** Unset: the connection's current schema (the first of its search_path, normally `public`). */
+  schema?: string;
+  name: string;
+}
+
+export const DEFAULT_TABLE: TableName = { name: 'useractions' };
+
+export function quoted(identifier: string): string {
+  if (!IDENTIFIER.test(identifier)) throw new Error(`not a plain identifier: ${JSON.stringify(identifier)}`);
+  return `"${identifier}"`;
+}
+
+/** `"schema"."name"`, or `"name"` in the connection's current schema. */
+export function qualifiedTable({ schema, name }: TableName): string {
+  return schema === undefined ? quoted(name) : `${quoted(schema)}.${quoted(name)}`;
+}
+
+const identifierSchema = z
+  .string()
+  .regex(IDENTIFIER, 'must be a plain identifier: a-z, 0-9 and _, not starting with a digit, at most 63');
+
+export const tableSettings = {
+  tableName: setting('DATABASE_TABLE', identifierSchema.default(DEFAULT_TABLE.name).describe('Table of the events')),
+  tableSchema: setting(
+    'DATABASE_SCHEMA',
+    identifierSchema.optional().describe("Schema of the table (default: the connection's current schema)"),
+  ),
+};
