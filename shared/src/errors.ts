@@ -43,7 +43,7 @@ export type FatalCode = (typeof FATAL_CODES)[keyof typeof FATAL_CODES];
  * A failure that retrying will not fix (bad credentials, a missing database, no permission): the daemon
  * stops with this message, its code, and a non-zero exit code instead of retrying forever. Transient
  * failures are not errors of their own: each edge's predicates tell them apart (kafka/errors.ts,
- * pg-errors.ts), and `withRetry` waits them out.
+ * postgres/errors.ts), and `withRetry` waits them out.
  */
 export class FatalError extends Error {
   override readonly name: string = 'FatalError';

@@ -4,13 +4,13 @@
  * the server ended before the same rows are stored again on a fresh connection.
  */
 import { Readable } from 'node:stream';
+import { isTransientPgError } from '@user-actions/shared/postgres/errors';
 import { from as copyFrom } from 'pg-copy-streams';
 import { expect, it, onTestFinished } from 'vitest';
 import { SILENCE_GRACE_MS, SilentConnectionError } from '../../consumer/src/storing/connection-guard.js';
 import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
 import { createPool, insertRows, type Pool } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
-import { isTransientPgError } from '../../consumer/src/storing/pg-errors.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { numberedRow } from '../support/events.js';

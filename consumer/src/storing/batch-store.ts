@@ -4,13 +4,13 @@
  * failing the batch; and the offset on its own, for a batch whose rows had to be stored in parts.
  */
 import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
+import { givingUp, isRowDataError, isTransientPgError, outageReason } from '@user-actions/shared/postgres/errors';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
 import type { CopyRows } from './copy-text.js';
 import type { InsertResult } from './db.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
 import type { MoveResult, OffsetMove } from './offsets.js';
-import { givingUp, isRowDataError, isTransientPgError, outageReason } from './pg-errors.js';
 
 export interface BatchStoreOptions {
   insertRows: (rows: CopyRows, move?: OffsetMove) => Promise<InsertResult>;

@@ -15,6 +15,7 @@
  * their client (`tcp_keepalives_*`, `tcp_user_timeout`), so one that cannot be reached that way (the next
  * connection went to another host) ends by itself within half a minute.
  */
+import { SilentConnectionError } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { END_STALE_SESSION } from './sql.js';
 
@@ -58,10 +59,7 @@ export function connectionOptions(timeouts: DatabaseTimeouts) {
   } satisfies pg.PoolConfig;
 }
 
-/** A connection that stayed silent while work was in flight; transient: the work is retried on another. */
-export class SilentConnectionError extends Error {
-  override readonly name = 'SilentConnectionError';
-}
+export { SilentConnectionError };
 
 /** A session we abandoned that may still hold a batch's rows; `server` is the `host:port` it is on. */
 interface StaleSession {

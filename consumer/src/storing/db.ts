@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FATAL_CODES, FatalError, type Logger } from '@user-actions/shared';
 import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
+import { codeOf, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
@@ -15,7 +16,6 @@ import {
 } from './connection-guard.js';
 import type { CopyRows } from './copy-text.js';
 import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
-import { codeOf, SQLSTATE } from './pg-errors.js';
 import { COPY_INTO_STAGING, COUNT_EXPIRED, CREATE_STAGING, type TableSql } from './sql.js';
 
 /** How the consumer's sessions are named in pg_stat_activity. */

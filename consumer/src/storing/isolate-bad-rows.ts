@@ -3,7 +3,7 @@
  * because of a value (a data exception), the batch is split in halves until the bad rows stand alone;
  * every good row is still stored, and each bad one is returned with PostgreSQL's reason.
  */
-import { isRowDataError } from './pg-errors.js';
+import { isRowDataError } from '@user-actions/shared/postgres/errors';
 
 export interface StoreResult {
   inserted: number;

@@ -4,12 +4,12 @@
  */
 import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
+import { givingUp, isTransientPgError } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { SCHEMA_TIMEOUT_FACTOR } from './connection-guard.js';
 import { describeDatabaseUrl, type Pool } from './db.js';
 import { addTime, intervalStart } from './partition-layout.js';
 import { type MaintenanceResult, maintainIn, type PartitionPolicy } from './partition-maintenance.js';
-import { givingUp, isTransientPgError } from './pg-errors.js';
 import { postgresListenerProblem } from './postgres-listener.js';
 import { LOCK_MIGRATION, type TableSql } from './sql.js';
 

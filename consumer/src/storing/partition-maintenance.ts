@@ -7,10 +7,10 @@
  * drop that waits for a long transaction: that drop is left to the next round.
  */
 import type { Logger } from '@user-actions/shared';
+import { codeOf, isTransientPgError, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import type { Pool } from './db.js';
 import { partitionSuffix, partitionsToMake, type Retention, retentionCutoff, type TimeUnit } from './partition-layout.js';
-import { codeOf, isTransientPgError, SQLSTATE } from './pg-errors.js';
 import { HISTORY_SUFFIX, type TableSql, TRY_LOCK_PARTITIONS } from './sql.js';
 
 export interface PartitionPolicy {

@@ -3,11 +3,16 @@
  * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
  * permissions).
  */
-import { FATAL_CODES, FatalError, isAbortError, TLS_VERIFICATION_CODES } from '@user-actions/shared';
-import { WrongSessionError } from '@user-actions/shared/postgres/database-hosts';
-import { SilentConnectionError } from './connection-guard.js';
+import { FATAL_CODES, FatalError, isAbortError } from '../errors.js';
+import { TLS_VERIFICATION_CODES } from '../wire-probe.js';
+import { WrongSessionError } from './database-hosts.js';
 
-/** The SQLSTATEs the consumer acts on by name, beyond the classes below. */
+/** A connection that stayed silent while work was in flight; transient: the work is retried on another. */
+export class SilentConnectionError extends Error {
+  override readonly name = 'SilentConnectionError';
+}
+
+/** The SQLSTATEs the daemons act on by name, beyond the classes below. */
 export const SQLSTATE = {
   /** An event already stored (with generated ids, nothing else is unique). */
   uniqueViolation: '23505',
@@ -100,7 +105,7 @@ const OUTAGE_EXPLANATIONS: Record<string, string> = {
   '53100': "PostgreSQL's disk is full",
   '53200': 'PostgreSQL is out of memory',
   '53300': 'PostgreSQL has no connection slot free',
-  '57014': 'a statement ran past DATABASE_STATEMENT_TIMEOUT_MS (a lock held by another session?)',
+  '57014': 'a statement ran past its statement timeout (a lock held by another session?)',
   '57P03': 'PostgreSQL is starting up or shutting down',
   '25006': 'PostgreSQL is read-only (a standby?)',
 };

@@ -1,8 +1,14 @@
-import { FATAL_CODES, FatalError } from '@user-actions/shared';
-import { WrongSessionError } from '@user-actions/shared/postgres/database-hosts';
 import { describe, expect, it } from 'vitest';
-import { SilentConnectionError } from '../src/storing/connection-guard.js';
-import { givingUp, isRowDataError, isTransientPgError, outageReason, toFatalPgError } from '../src/storing/pg-errors.js';
+import { FATAL_CODES, FatalError } from '../src/errors.js';
+import { WrongSessionError } from '../src/postgres/database-hosts.js';
+import {
+  givingUp,
+  isRowDataError,
+  isTransientPgError,
+  outageReason,
+  SilentConnectionError,
+  toFatalPgError,
+} from '../src/postgres/errors.js';
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
