@@ -9,4 +9,5 @@
 export const DAEMON_NODE_FLAGS = {
   producer: ['--max-semi-space-size=64'],
   consumer: ['--max-semi-space-size=4', '--max-old-space-size=2000'],
+  api: [],
 };

@@ -1,11 +1,13 @@
 export {
   booleanSchema,
   ConfigError,
+  commonSettings,
   type Env,
   envSchemaOf,
   integerSchema,
   kafkaNameSchema,
   type LogLevel,
+  parseSettings,
   type Setting,
   type Settings,
   type SettingValues,
@@ -26,6 +28,8 @@ export { LOG_EVENT } from './log-events.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   createMetricsRegistry,
+  exportReadiness,
+  opsAnswer,
   Readiness,
   type ReadinessCheck,
   STOPPING,

@@ -13,6 +13,7 @@ export const LOG_EVENT = {
   connectedToKafka: 'connected-to-kafka',
   loaderSummary: 'loader-summary',
   producerSummary: 'producer-summary',
+  apiSummary: 'api-summary',
   stoppedGenerating: 'stopped-generating',
   /** At debug level: the ids of every batch of events the broker acknowledged (audits, the fault suite). */
   acknowledged: 'acknowledged',

@@ -33,6 +33,26 @@ export function createMetricsRegistry(daemon: string): Registry {
   return registry;
 }
 
+export interface OpsAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** The answer to `/metrics`, `/healthz` or `/readyz`; none for any other path. */
+export function opsAnswer(path: string, registry: Registry, readiness: ReadinessCheck): Promise<OpsAnswer> | undefined {
+  if (path === '/metrics') {
+    return registry.metrics().then((body) => ({ status: 200, contentType: registry.contentType, body }));
+  }
+  if (path === '/healthz') return Promise.resolve({ status: 200, contentType: 'application/json', body: '{"alive":true}' });
+  if (path === '/readyz') {
+    const unmet = readiness();
+    const body = JSON.stringify({ ready: unmet.length === 0, missing: unmet.map((condition) => condition.reason), unmet });
+    return Promise.resolve({ status: unmet.length === 0 ? 200 : 503, contentType: 'application/json', body });
+  }
+  return undefined;
+}
+
 /** A dependency the daemon is waiting for, why, and since when. */
 export interface UnmetCondition {
   dependency: string;
@@ -58,23 +78,16 @@ export async function startOpsServer(options: {
   const { registry, readiness, logger } = options;
   exportReadiness(registry, readiness);
   const server: Server = createServer((request, response) => {
-    const path = (request.url ?? '/').split('?')[0];
-    if (request.method !== 'GET') {
-      response.writeHead(405).end();
-    } else if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
-        (error: unknown) => response.writeHead(500).end(String(error)),
-      );
-    } else if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{"alive":true}');
-    } else if (path === '/readyz') {
-      const unmet = readiness();
-      const body = { ready: unmet.length === 0, missing: unmet.map((condition) => condition.reason), unmet };
-      response.writeHead(unmet.length === 0 ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    } else {
-      response.writeHead(404).end();
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const answer = request.method === 'GET' ? opsAnswer(path, registry, readiness) : undefined;
+    if (answer === undefined) {
+      response.writeHead(request.method === 'GET' ? 404 : 405).end();
+      return;
     }
+    answer.then(
+      ({ status, contentType, body }) => response.writeHead(status, { 'content-type': contentType }).end(body),
+      (error: unknown) => response.writeHead(500).end(String(error)),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -109,7 +122,7 @@ export async function startOpsServer(options: {
  * `user_actions_dependency_unmet{dependency}` (1 while that dependency is unmet, 0 once it is met again).
  * A daemon that is stopping is not ready, but no dependency is at fault.
  */
-function exportReadiness(registry: Registry, readiness: ReadinessCheck): void {
+export function exportReadiness(registry: Registry, readiness: ReadinessCheck): void {
   const registers = [registry];
   const seen = new Set<string>();
   new Gauge({

@@ -37,6 +37,7 @@ const ENTRY_POINTS = {
   producer: 'producer/dist/main.js',
   consumer: 'consumer/dist/main.js',
   'dlq-replay': 'consumer/dist/replay-main.js',
+  api: 'api/dist/main.js',
 } as const;
 
 /**

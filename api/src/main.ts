@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/**
+ * The API's entry point. A stop requested while the daemon's modules load is held rather than fatal:
+ * the handler is in place before they are even read.
+ */
+import '@user-actions/shared/early-signals';
+
+await import('./api-daemon.js');

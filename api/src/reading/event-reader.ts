@@ -1,0 +1,130 @@
+/**
+ * Reading events out of PostgreSQL: a page by keyset, a whole range as a stream of JSON texts through a
+ * cursor (flat memory whatever its size), a range as CSV by COPY, counts per bucket. A stream holds one
+ * connection while it runs and gives it back when it ends, fails or its client goes away.
+ */
+import { pipeline, type Readable, Transform } from 'node:stream';
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import QueryStream from 'pg-query-stream';
+import { SILENCE_GRACE_MS } from './read-pool.js';
+import type { Bucket, EventFilter, Keyset, ReadSql } from './read-sql.js';
+
+/** Rows fetched per round trip of a stream, and joined into one chunk of the response. */
+const STREAM_BATCH = 500;
+
+export interface Page {
+  /** Each event's JSON text. */
+  events: string[];
+  /** Where the next page starts; none when this page is the last. */
+  next?: Keyset;
+}
+
+export interface CountRow {
+  start: string;
+  action: string;
+  count: number;
+}
+
+export interface EventReader {
+  page(filter: EventFilter, after: Keyset | undefined, limit: number): Promise<Page>;
+  counts(filter: EventFilter, bucket: Bucket): Promise<CountRow[]>;
+  /** Every matching event's JSON text, in order, in chunks of up to a fetch's rows. */
+  stream(filter: EventFilter): AsyncGenerator<string[]>;
+  /** The range as CSV with a header; the connection is held until the stream ends. */
+  csv(filter: EventFilter): Promise<Readable>;
+}
+
+interface SocketOf {
+  connection: { stream: { destroy(error?: Error): void } };
+}
+
+/** Drops the connection when PostgreSQL sends nothing for `ms`; `touch` on every sign of life. */
+function silenceGuard(client: pg.PoolClient, ms: number) {
+  let timer: NodeJS.Timeout | undefined;
+  const touch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => (client as unknown as SocketOf).connection.stream.destroy(new Error(`PostgreSQL sent nothing for ${ms} ms`)),
+      ms,
+    );
+  };
+  touch();
+  return { touch, clear: () => clearTimeout(timer) };
+}
+
+export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { queryMs: number; exportMs: number }): EventReader {
+  return {
+    async page(filter, after, limit) {
+      const { rows } = await pool.query<{ json: string; ts: string; id: string }>(sql.page(filter, after, limit));
+      const last = rows[limit - 1];
+      return {
+        events: rows.slice(0, limit).map((row) => row.json),
+        ...(rows.length > limit && last !== undefined && { next: { timestamp: last.ts, id: last.id } }),
+      };
+    },
+
+    async counts(filter, bucket) {
+      return (await pool.query<CountRow>(sql.counts(filter, bucket))).rows;
+    },
+
+    async *stream(filter) {
+      const client = await pool.connect();
+      const { text, values } = sql.all(filter);
+      const rows = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }));
+      const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
+      let failure: Error | undefined;
+      try {
+        let chunk: string[] = [];
+        for await (const row of rows as AsyncIterable<[string]>) {
+          silence.touch();
+          chunk.push(row[0]);
+          if (chunk.length === STREAM_BATCH) {
+            yield chunk;
+            chunk = [];
+            silence.touch();
+          }
+        }
+        if (chunk.length > 0) yield chunk;
+      } catch (error) {
+        failure = error as Error;
+        throw error;
+      } finally {
+        silence.clear();
+        // Ended early (the client went away) or failed: the connection is mid-query, so it is not reused.
+        const done = failure === undefined && rows.destroyed === false && rows.readableEnded;
+        if (!done) rows.destroy();
+        client.release(done ? undefined : (failure ?? true));
+      }
+    },
+
+    async csv(filter) {
+      const client = await pool.connect();
+      try {
+        await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(timeouts.exportMs)}`);
+      } catch (error) {
+        client.release(error as Error);
+        throw error;
+      }
+      const copy = client.query(copyTo(sql.copyCsv(filter)));
+      const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
+      const output = new Transform({
+        transform(chunk, _encoding, callback) {
+          silence.touch();
+          callback(null, chunk);
+        },
+      });
+      // Ended, failed, or its client went away (which destroys the COPY: that connection is not reused).
+      pipeline(copy, output, (error) => {
+        silence.clear();
+        if (error) client.release(error);
+        else
+          client.query('COMMIT').then(
+            () => client.release(),
+            (failed: Error) => client.release(failed),
+          );
+      });
+      return output;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Whether the API can read the table, checked at start and then every few seconds: `/readyz` says so
+ * (and why not: PostgreSQL away, the table not created yet), a setting that can never work (a wrong
+ * password, a database that does not exist, no permission to read) stops the daemon with one line.
+ */
+import { type Readiness, toError } from '@user-actions/shared';
+import { codeOf, isTransientPgError, outageReason, toFatalPgError } from '@user-actions/shared/postgres/errors';
+import type pg from 'pg';
+import type { ReadSql } from './read-sql.js';
+
+export const POSTGRES = 'postgres';
+const CHECK_EVERY_MS = 5_000;
+const UNDEFINED_TABLE = '42P01';
+
+export interface PostgresWatch {
+  /** Rejects with a FatalError when PostgreSQL refuses what no wait will fix. */
+  readonly failed: Promise<never>;
+  stop(): void;
+}
+
+export function watchPostgres(pool: pg.Pool, sql: ReadSql, readiness: Readiness, table: string): PostgresWatch {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let fail: (error: Error) => void = () => undefined;
+  const failed = new Promise<never>((_resolve, reject) => {
+    fail = reject;
+  });
+  const check = async () => {
+    try {
+      await pool.query(sql.probe);
+      readiness.met(POSTGRES);
+    } catch (caught) {
+      const error = toError(caught);
+      if (codeOf(error) === UNDEFINED_TABLE) readiness.unmetBecause(POSTGRES, `the table ${table} is not created yet`);
+      else if (isTransientPgError(error)) readiness.unmetBecause(POSTGRES, outageReason(error));
+      else return fail(toFatalPgError(error));
+    }
+    if (!stopped) timer = setTimeout(check, CHECK_EVERY_MS);
+  };
+  void check();
+  return {
+    failed,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The live page (`/`, with its script, style and uPlot served from here: nothing from a CDN) and its
+ * feed `/api/live`, Server-Sent Events carrying what live-feed.ts reads once per tick.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { LiveFeed } from '../live/live-feed.js';
+
+const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
+const UPLOT_DIR = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
+
+export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<void> {
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: 'index.html' });
+  await app.register(fastifyStatic, {
+    root: UPLOT_DIR,
+    prefix: '/assets/uplot/',
+    decorateReply: false,
+    allowedPath: (path) => path === '/uPlot.iife.min.js' || path === '/uPlot.min.css',
+  });
+
+  const open = new Set<FastifyReply>();
+  app.get(
+    '/api/live',
+    {
+      schema: {
+        summary: "The live page's feed (Server-Sent Events)",
+        description:
+          'An event "tick" every API_LIVE_INTERVAL_MS with events per second and action over the last 5 minutes, the funnel Login → PageView → AddToCart → Purchase (distinct users, last hour), the 20 newest events (no IP address) and the newest stored timestamp; "problem" while PostgreSQL cannot be read.',
+        produces: ['text/event-stream'],
+      },
+      config: { rateLimit: false },
+    },
+    (request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      reply.raw.write('retry: 2000\n\n');
+      open.add(reply);
+      const unsubscribe = feed.subscribe(({ event, data }) => reply.raw.write(`event: ${event}\ndata: ${data}\n\n`));
+      request.raw.on('close', () => {
+        unsubscribe();
+        open.delete(reply);
+      });
+    },
+  );
+  // A page's stream never ends by itself: ended here, so that a stop does not wait for it.
+  app.addHook('preClose', async () => {
+    for (const reply of open) reply.raw.end();
+  });
+}
