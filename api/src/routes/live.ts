@@ -12,6 +12,14 @@ import type { LiveFeed } from '../live/live-feed.js';
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
 const UPLOT_DIR = join(dirname(createRequire(import.meta.url).resolve('uplot/package.json')), 'dist');
 
+/** An event as SSE frames it: each line of the data on a `data:` line of its own. */
+function serverSentEvent(event: string, data: string): string {
+  return `event: ${event}\n${data
+    .split('\n')
+    .map((line) => `data: ${line}\n`)
+    .join('')}\n`;
+}
+
 export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC_DIR, prefix: '/', index: 'index.html' });
   await app.register(fastifyStatic, {
@@ -43,7 +51,7 @@ export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<
       });
       reply.raw.write('retry: 2000\n\n');
       open.add(reply);
-      const unsubscribe = feed.subscribe(({ event, data }) => reply.raw.write(`event: ${event}\ndata: ${data}\n\n`));
+      const unsubscribe = feed.subscribe(({ event, data }) => reply.raw.write(serverSentEvent(event, data)));
       request.raw.on('close', () => {
         unsubscribe();
         open.delete(reply);
