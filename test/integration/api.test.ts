@@ -2,8 +2,13 @@
  * The read API against a real PostgreSQL: the original system's contract, paging, filters, counts,
  * exports byte for byte, every bad input, tokens, a SELECT-only role, its own health and metrics.
  */
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_TOKEN, startApi } from '../support/api.js';
+import { spawnDaemon } from '../support/daemon.js';
 import { FIRST_EVENT_AT, minutesAfterFirst, storeKnownEvents } from '../support/stored-events.js';
 import { createWorld, type World } from '../support/world.js';
 
@@ -95,6 +100,50 @@ describe('the read API', () => {
       await idsWhere(world, `WHERE userid = $1 AND action IN ('Login', 'Purchase', 'Like')`, [user]),
     );
     expect(new Set(filtered.events.map((event) => event.action))).toEqual(new Set(['Login', 'Purchase', 'Like']));
+    expect((await api.stop()).code).toBe(0);
+  });
+
+  it('pages through the whole table while the consumer inserts: every row there at the start once, none twice', async () => {
+    const world = await knownWorld();
+    const consumer = spawnDaemon('consumer', world.env);
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1', PRODUCER_COUNT: '20000' });
+    await world.waitForRows(EVENTS + 500, 'the consumer inserting');
+    const before = await idsWhere(world, '');
+    const api = await startApi(world);
+    const { events, pages } = await allPages(api, '/api/user/actions?limit=200');
+    const ids = events.map((event) => event.id);
+    expect(new Set(ids).size, 'no row twice').toBe(ids.length);
+    const seen = new Set(ids);
+    expect(
+      before.filter((id) => !seen.has(id)),
+      'rows there at the start that were skipped',
+    ).toEqual([]);
+    expect(ids.length).toBeGreaterThan(before.length);
+    expect(pages).toBeGreaterThan(20);
+    const times = events.map((event) => event.timestamp);
+    expect(times).toEqual([...times].sort());
+    expect((await producer.stop()).code).toBe(0);
+    expect((await consumer.stop()).code).toBe(0);
+    expect((await api.stop()).code).toBe(0);
+  });
+
+  it("gives a stream's connection back when its client goes away, and takes its token from a file", async () => {
+    const world = await knownWorld();
+    const file = join(mkdtempSync(join(tmpdir(), 'api-token-')), 'tokens');
+    writeFileSync(file, `${API_TOKEN}\n`);
+    const api = await startApi(world, { API_TOKENS: '', API_TOKENS_FILE: file, API_POOL_SIZE: '2' });
+    // Ten streams abandoned after their first bytes, on a pool of two connections.
+    for (let stream = 0; stream < 10; stream++) {
+      const controller = new AbortController();
+      const response = await fetch(`${api.base}/api/user/actions`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+        signal: controller.signal,
+      });
+      await response.body?.getReader().read();
+      controller.abort();
+    }
+    const response = await api.get('/api/user/actions?limit=1');
+    expect(response.status).toBe(200);
     expect((await api.stop()).code).toBe(0);
   });
 

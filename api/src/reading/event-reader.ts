@@ -73,6 +73,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
       const { text, values } = sql.all(filter);
       const rows = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
+      let finished = false;
       let failure: Error | undefined;
       try {
         let chunk: string[] = [];
@@ -86,15 +87,15 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
           }
         }
         if (chunk.length > 0) yield chunk;
+        finished = true;
       } catch (error) {
         failure = error as Error;
         throw error;
       } finally {
         silence.clear();
         // Ended early (the client went away) or failed: the connection is mid-query, so it is not reused.
-        const done = failure === undefined && rows.destroyed === false && rows.readableEnded;
-        if (!done) rows.destroy();
-        client.release(done ? undefined : (failure ?? true));
+        if (!finished) rows.destroy();
+        client.release(finished ? undefined : (failure ?? true));
       }
     },
 
