@@ -14,7 +14,7 @@ import {
   startSummaryLog,
 } from '@user-actions/shared';
 import { Counter } from 'prom-client';
-import { apiSettings, loadApiConfig } from './config.js';
+import { apiSettings, EXAMPLE_TOKEN, loadApiConfig } from './config.js';
 import { buildApi } from './http/server.js';
 import { createLiveFeed } from './live/live-feed.js';
 import { createEventReader } from './reading/event-reader.js';
@@ -35,6 +35,9 @@ const { config, logger } = startDaemonProcess(
 
 runDaemon(
   async (signal) => {
+    if (config.tokens.includes(EXAMPLE_TOKEN)) {
+      logger.warn('API_TOKENS holds the example token of .env.example: anyone who has read it can read the events');
+    }
     const readiness = new Readiness({ [POSTGRES]: 'PostgreSQL not read yet' }, logger);
     const registry = createMetricsRegistry('api');
     exportReadiness(registry, readiness.check);

@@ -10,6 +10,9 @@ export const READER_SESSIONS: SessionAttrsPolicy = {
   why: "libpq's values",
 };
 
+/** The token .env.example and docker-compose.yml give, so that the quick start reads with one command. */
+export const EXAMPLE_TOKEN = 'example-token-change-me';
+
 /** At least 16 characters: a token is a password, and a short one is guessed. */
 const TOKEN = /^[\x21-\x7e]{16,}$/;
 

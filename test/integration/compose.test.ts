@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { EXAMPLE_TOKEN } from '../../api/src/config.js';
 import { kafkaVersion } from '../../scripts/kafka-version.mjs';
 import { alertmanagerBinary } from '../support/alertmanager.js';
 import { prometheusBinary } from '../support/prometheus.js';
@@ -73,7 +74,7 @@ describe('docker-compose.yml', () => {
 
   it('builds the daemons on the Node.js major the project runs on', () => {
     const major = /v(\d+)/.exec(process.version)?.[1];
-    for (const file of ['Dockerfile.producer', 'Dockerfile.consumer']) {
+    for (const file of ['Dockerfile.producer', 'Dockerfile.consumer', 'Dockerfile.api']) {
       expect(readFileSync(join(repo, file), 'utf8'), file).toContain(`ARG NODE_IMAGE=node:${major}-alpine`);
     }
   });
@@ -125,6 +126,17 @@ describe('docker-compose.yml', () => {
         `${service} mounts ./secrets`,
       ).toBe(true);
     }
+  });
+
+  it('serves the API on 5005, ready when /readyz says so, after PostgreSQL, with the token of .env.example unless .env sets one', () => {
+    const services = composeConfig({});
+    const api = services.api as Service & { ports?: { published: string | number; target: number }[]; depends_on?: object };
+    expect([String(api.ports?.[0]?.published), api.ports?.[0]?.target]).toEqual(['5005', 5005]);
+    expect(api.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:5005/readyz');
+    expect(api.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+    expect(envOf(api).API_TOKENS).toBe(EXAMPLE_TOKEN);
+    expect(readFileSync(join(repo, '.env.example'), 'utf8')).toContain(`\nAPI_TOKENS=${EXAMPLE_TOKEN}\n`);
+    expect(envOf(composeConfig({ API_TOKENS: 'my-own-token-0123456789' }).api).API_TOKENS).toBe('my-own-token-0123456789');
   });
 
   it('lets every setting .env.example offers for compose reach compose', () => {
