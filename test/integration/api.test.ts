@@ -3,7 +3,7 @@
  * exports byte for byte, every bad input, tokens, a SELECT-only role, its own health and metrics.
  */
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -285,10 +285,18 @@ describe('the read API', () => {
         `user_actions_api_request_duration_seconds_count{daemon="api",route="${route}",method="GET",status="200"} 1`,
       );
     }
-    const openapi = (await (await api.get('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    // docs/api.md describes every path and parameter of the OpenAPI document.
+    const openapi = (await (await api.get('/openapi.json')).json()) as {
+      paths: Record<string, { get: { parameters?: { name: string }[] } }>;
+    };
     expect(Object.keys(openapi.paths)).toEqual(
       expect.arrayContaining(['/api/user/actions', '/api/user/actions/counts', '/api/user/actions/export', '/api/live']),
     );
+    const reference = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
+    for (const [path, { get }] of Object.entries(openapi.paths)) {
+      expect(reference, path).toContain(`GET ${path}`);
+      for (const { name } of get.parameters ?? []) expect(reference, `${path} ${name}`).toContain(`\`${name}\``);
+    }
     expect((await api.stop()).code).toBe(0);
   });
 });
