@@ -14,6 +14,7 @@
 //   baseline  the original system's loader: one connection and one INSERT a message → baseline_eps
 //   ceiling   PostgreSQL's server-side COPY of the catch-up rows into a copy of the table → copy_ceiling_eps
 //   offsets   the consumer's insert of those rows, with and without the offset in the transaction → offsets_cost
+//   index     the same into partitioned tables, with and without the read side's ("timestamp", id) index → time_index_cost
 // Every phase checks that each event is stored exactly once. The run ends with a table, one JSON line,
 // and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg); --save also
 // copies the results and charts into docs/benchmarks/, which docs/benchmarks.md shows.
@@ -23,7 +24,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { say, timeline } from './bench/observe.mjs';
-import { offsetsCostPhase } from './bench/offsets-cost.mjs';
 import {
   baselinePhase,
   catchUpPhase,
@@ -35,6 +35,7 @@ import {
 } from './bench/phases.mjs';
 import { machine, printTable, writeCharts } from './bench/report.mjs';
 import { adminUrl, benchDatabase, databaseUrl, outDir, quick, repo, SIZES, save } from './bench/settings.mjs';
+import { offsetsCostPhase, timeIndexCostPhase } from './bench/store-cost.mjs';
 
 async function main() {
   rmSync(outDir, { recursive: true, force: true });
@@ -62,6 +63,7 @@ async function main() {
     const baseline_eps = await baselinePhase(db);
     const copy_ceiling_eps = await copyCeilingPhase(db);
     const offsets = await offsetsCostPhase(db);
+    const timeIndex = await timeIndexCostPhase(db);
     const results = {
       sustained_eps: Math.round(sustained.eps),
       catchup_eps: Math.round(catchUp.eps),
@@ -75,9 +77,12 @@ async function main() {
       producer_random_eps: Math.round(producer_random_eps),
       baseline_eps: Math.round(baseline_eps),
       copy_ceiling_eps: Math.round(copy_ceiling_eps),
-      store_without_offsets_eps: Math.round(offsets.plainEps),
-      store_with_offsets_eps: Math.round(offsets.movingEps),
+      store_without_offsets_eps: Math.round(offsets.withoutEps),
+      store_with_offsets_eps: Math.round(offsets.withEps),
       offsets_cost: Number(offsets.cost.toFixed(3)),
+      store_without_time_index_eps: Math.round(timeIndex.withoutEps),
+      store_with_time_index_eps: Math.round(timeIndex.withEps),
+      time_index_cost: Number(timeIndex.cost.toFixed(3)),
       catchup_plain_eps: Math.round(catchUpPlain.eps),
       sustained_plain_eps: Math.round(sustainedPlain.eps),
       catchup_partitioned_vs_plain: Number((catchUp.eps / catchUpPlain.eps).toFixed(3)),

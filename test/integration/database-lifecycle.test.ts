@@ -37,7 +37,7 @@ describe('the consumer and its database', () => {
     // Then moved into time partitions: the original rows are the history partition's.
     const history = await world.db.query(`SELECT count(*)::int AS n FROM useractions_history WHERE ipaddress LIKE '192.168.1.%'`);
     expect(history.rows[0].n).toBe(50);
-    expect(Object.values(await world.timeIndexes())).not.toContain(false);
+    expect(new Set(Object.values(await world.timeIndexes()))).toEqual(new Set([1]));
     expect((await consumer.stop()).code).toBe(0);
   });
 

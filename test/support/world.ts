@@ -33,8 +33,8 @@ export interface World {
   storedOffsets(): Promise<Map<number, bigint>>;
   /** Resolves once at least `count` rows are stored (`what` names them in a timeout's message). */
   waitForRows(count: number, what?: string): Promise<number>;
-  /** The table and each of its partitions, and whether each has an index on `("timestamp", id)`. */
-  timeIndexes(): Promise<Record<string, boolean>>;
+  /** The table and each of its partitions, and how many indexes each has that lead with `("timestamp", id)`. */
+  timeIndexes(): Promise<Record<string, number>>;
 }
 
 export interface Services {
@@ -97,11 +97,11 @@ export async function createWorld(services?: Services): Promise<World> {
   };
 }
 
-async function timeIndexesOf(db: pg.Pool): Promise<Record<string, boolean>> {
-  const { rows } = await db.query<{ relation: string; indexed: boolean }>(`
+async function timeIndexesOf(db: pg.Pool): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ relation: string; indexed: number }>(`
     SELECT c.relname AS relation,
-           EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid
-                   AND pg_get_indexdef(i.indexrelid) LIKE '%("timestamp", id)') AS indexed
+           (SELECT count(*)::int FROM pg_index i WHERE i.indrelid = c.oid
+            AND pg_get_indexdef(i.indexrelid) LIKE '%("timestamp", id)') AS indexed
     FROM pg_class c
     WHERE c.oid = 'useractions'::regclass
        OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'useractions'::regclass)`);

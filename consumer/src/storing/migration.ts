@@ -64,7 +64,7 @@ export function migrate(
       );
     }
     const partitioned = policy && kind === 'r' ? await partitionInPlace(client, sql, policy, now) : undefined;
-    await client.query(sql.createTimeIndex);
+    if (!(await client.query<{ indexed: boolean }>(sql.hasTimeIndex)).rows[0]?.indexed) await client.query(sql.createTimeIndex);
     await client.query(sql.createOffsetsTable);
     const partitions = policy && (await maintainIn(client, sql, policy, now));
     await client.query('COMMIT');
