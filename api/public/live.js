@@ -74,17 +74,17 @@ function drawChart(data) {
 
 function drawFunnel(funnel) {
   const list = document.getElementById('funnel');
-  const top = Math.max(1, funnel.Login ?? 0);
+  const top = Math.max(1, ...STEPS.map((step) => funnel[step] ?? 0));
   list.replaceChildren(
     ...STEPS.map((step, index) => {
-      const users = funnel[step] ?? 0;
-      const previous = index === 0 ? users : (funnel[STEPS[index - 1]] ?? 0);
-      const share = index === 0 || previous === 0 ? '' : ` · ${Math.round((100 * users) / previous)}%`;
+      const events = funnel[step] ?? 0;
+      const previous = index === 0 ? events : (funnel[STEPS[index - 1]] ?? 0);
+      const share = index === 0 || previous === 0 ? '' : ` · ${Math.round((100 * events) / previous)}% of ${STEPS[index - 1]}`;
       const item = document.createElement('li');
       item.innerHTML = '<div class="label"><span></span><span></span></div><div class="bar"></div>';
       item.querySelector('.label span:first-child').textContent = step;
-      item.querySelector('.label span:last-child').textContent = `${users.toLocaleString()}${share}`;
-      item.querySelector('.bar').style.width = `${(100 * users) / top}%`;
+      item.querySelector('.label span:last-child').textContent = `${events.toLocaleString()}${share}`;
+      item.querySelector('.bar').style.width = `${(100 * events) / top}%`;
       return item;
     }),
   );

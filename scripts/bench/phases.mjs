@@ -23,7 +23,7 @@ export function kafkaScript(command, stateDir) {
 }
 
 /** @param {string} topic @param {string} groupId */
-function baseEnv(topic, groupId) {
+export function baseEnv(topic, groupId) {
   return {
     ...process.env,
     KAFKA_BROKERS: `127.0.0.1:${KAFKA_PORT}`,
@@ -38,9 +38,9 @@ function baseEnv(topic, groupId) {
 
 /** A daemon as users run it, its output in bench-results/<log>.log. */
 /**
- * @param {'producer' | 'consumer'} name @param {NodeJS.ProcessEnv} env @param {string[]} args @param {string} log
+ * @param {'producer' | 'consumer' | 'api'} name @param {NodeJS.ProcessEnv} env @param {string[]} args @param {string} log
  */
-function startDaemon(name, env, args, log) {
+export function startDaemon(name, env, args, log) {
   const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS[name], join(repo, name, 'dist/main.js'), ...args], {
     env: { ...env, METRICS_PORT: String(PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,6 +51,7 @@ function startDaemon(name, env, args, log) {
   /** @type {Promise<number>} */
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
   return {
+    pid: child.pid ?? 0,
     exited,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -115,28 +115,21 @@ FROM ${table} ${clause} GROUP BY 1, 2 ORDER BY 1, 2`,
     },
 
     /**
-     * The live page's one query per tick: events per second and action over the last $1 seconds, the
-     * funnel's steps (distinct users) over the last $2 seconds, the newest $3 events (no IP address: the
-     * page is public), and the newest stored timestamp, all by PostgreSQL's clock.
+     * The live page's one query per tick: events per second and action over the last $1 seconds (the
+     * feed keeps the older seconds it read before), the newest $2 events (no IP address: the page is
+     * public), and the newest stored timestamp, all by PostgreSQL's clock. Each part walks the primary
+     * key's ("timestamp", id) order from its end, so a tick costs what the last seconds hold.
      */
-    live: {
-      text: `SELECT json_build_object(
-  'now', ${UTC_TEXT('now()')},
+    live: `SELECT json_build_object(
+  'now', extract(epoch FROM now()),
   'perSecond', (SELECT coalesce(json_agg(json_build_object('second', second, 'action', action, 'count', count)), '[]')
     FROM (SELECT extract(epoch FROM date_trunc('second', "timestamp"))::bigint AS second, action, count(*)::int AS count
-          FROM ${table} WHERE "timestamp" >= now() - make_interval(secs => $1) GROUP BY 1, 2) AS s),
-  'funnel', (SELECT json_build_object(
-      'Login', count(DISTINCT userid) FILTER (WHERE action = 'Login'),
-      'PageView', count(DISTINCT userid) FILTER (WHERE action = 'PageView'),
-      'AddToCart', count(DISTINCT userid) FILTER (WHERE action = 'AddToCart'),
-      'Purchase', count(DISTINCT userid) FILTER (WHERE action = 'Purchase'))
-    FROM ${table} WHERE "timestamp" >= now() - make_interval(secs => $2) AND action IN ('Login', 'PageView', 'AddToCart', 'Purchase')),
+          FROM ${table} WHERE "timestamp" >= date_trunc('second', now()) - make_interval(secs => $1) GROUP BY 1, 2) AS s),
   'newest', (SELECT coalesce(json_agg(n ORDER BY n.timestamp DESC, n.id DESC), '[]') FROM (
       SELECT id, left(userid::text, 8) AS user, action, device, ${UTC_TEXT('"timestamp"')} AS timestamp
-      FROM ${table} ORDER BY "timestamp" DESC, id DESC LIMIT $3) AS n),
+      FROM ${table} ORDER BY "timestamp" DESC, id DESC LIMIT $2) AS n),
   'newestAt', (SELECT ${UTC_TEXT('max("timestamp")')} FROM ${table})
 )::text AS json`,
-    },
 
     /** Whether the table is there and readable: readiness, and a clear line at start. */
     probe: `SELECT 1 FROM ${table} LIMIT 0`,

@@ -36,7 +36,7 @@ export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<
       schema: {
         summary: "The live page's feed (Server-Sent Events)",
         description:
-          'An event "tick" every API_LIVE_INTERVAL_MS with events per second and action over the last 5 minutes, the funnel Login → PageView → AddToCart → Purchase (distinct users, last hour), the 20 newest events (no IP address) and the newest stored timestamp; "problem" while PostgreSQL cannot be read.',
+          'An event "tick" every API_LIVE_INTERVAL_MS with events per second and action over the last 5 minutes, the funnel Login → PageView → AddToCart → Purchase (events at each step, last hour), the 20 newest events (no IP address) and the newest stored timestamp; "problem" while PostgreSQL cannot be read.',
         produces: ['text/event-stream'],
       },
       config: { rateLimit: false },
