@@ -1,18 +1,12 @@
 /** The API daemon: wires configuration, logging, the read pool, the live feed and the HTTP server together. */
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import {
-  createMetricsRegistry,
-  exportReadiness,
-  FATAL_CODES,
-  FatalError,
-  LOG_EVENT,
-  Readiness,
-  runDaemon,
-  runShutdownSteps,
-  startDaemonProcess,
-  startSummaryLog,
-} from '@user-actions/shared';
+import { runDaemon, runShutdownSteps } from '@user-actions/shared/daemon';
+import { startDaemonProcess } from '@user-actions/shared/daemon-start';
+import { FATAL_CODES, FatalError } from '@user-actions/shared/errors';
+import { LOG_EVENT } from '@user-actions/shared/log-events';
+import { createMetricsRegistry, exportReadiness, Readiness } from '@user-actions/shared/ops-server';
+import { startSummaryLog } from '@user-actions/shared/summary';
 import { Counter } from 'prom-client';
 import { apiSettings, EXAMPLE_TOKEN, loadApiConfig } from './config.js';
 import { buildApi } from './http/server.js';

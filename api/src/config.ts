@@ -1,5 +1,5 @@
 /** The API's settings, each defined once: its variable, its schema and the name the code uses. */
-import { commonSettings, type Env, integerSchema, parseSettings, type SettingValues, setting } from '@user-actions/shared';
+import { commonSettings, type Env, integerSchema, parseSettings, type SettingValues, setting } from '@user-actions/shared/config';
 import { parseDatabaseHosts, type SessionAttrsPolicy } from '@user-actions/shared/postgres/database-hosts';
 import { type TableName, tableSettings } from '@user-actions/shared/postgres/table-name';
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * The API's entry point. A stop requested while the daemon's modules load is held rather than fatal:
  * the handler is in place before they are even read.

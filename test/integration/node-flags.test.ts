@@ -10,7 +10,7 @@ import { DAEMON_NODE_FLAGS } from '../../scripts/daemon-flags.mjs';
 const repo = new URL('../../', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, repo), 'utf8');
 
-describe.each(['producer', 'consumer'] as const)('the %s', (daemon) => {
+describe.each(['producer', 'consumer', 'api'] as const)('the %s', (daemon) => {
   const flags = DAEMON_NODE_FLAGS[daemon];
   const entry = `${daemon}/dist/main.js`;
 

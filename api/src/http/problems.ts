@@ -3,7 +3,7 @@
  * `detail`, and for a bad request the `parameter` at fault. A bad request is always a 400 of ours,
  * never a 500; PostgreSQL away or a query past its timeout is a 503 with `Retry-After`.
  */
-import { toError } from '@user-actions/shared';
+import { toError } from '@user-actions/shared/errors';
 import { isTransientPgError } from '@user-actions/shared/postgres/errors';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 

@@ -7,7 +7,8 @@
  * and the funnel are drawn from the tally. Each open page receives the same text; a page that opens gets
  * the latest one at once.
  */
-import { type Logger, toError } from '@user-actions/shared';
+import { toError } from '@user-actions/shared/errors';
+import type { Logger } from '@user-actions/shared/logger';
 import { outageReason } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import type { Counter } from 'prom-client';

@@ -3,7 +3,8 @@
  * (and why not: PostgreSQL away, the table not created yet), a setting that can never work (a wrong
  * password, a database that does not exist, no permission to read) stops the daemon with one line.
  */
-import { type Readiness, toError } from '@user-actions/shared';
+import { toError } from '@user-actions/shared/errors';
+import type { Readiness } from '@user-actions/shared/ops-server';
 import { codeOf, isTransientPgError, outageReason, toFatalPgError } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import type { ReadSql } from './read-sql.js';

@@ -3,7 +3,8 @@
  * `statement_timeout` (a page, a count, each fetch of a stream), so a slow query ends as a 503 instead
  * of holding a connection; the client gives up on a silent server shortly after.
  */
-import { FATAL_CODES, FatalError, type Logger } from '@user-actions/shared';
+import { FATAL_CODES, FatalError } from '@user-actions/shared/errors';
+import type { Logger } from '@user-actions/shared/logger';
 import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
 import type pg from 'pg';
 import { type ApiConfig, READER_SESSIONS } from '../config.js';

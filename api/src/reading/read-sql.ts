@@ -5,8 +5,9 @@
  * parameters, except in the CSV export: COPY takes none, so its values (checked by the routes' schemas
  * first) are written in escaped by node-postgres' `escapeLiteral`.
  */
-import type { Action } from '@user-actions/shared';
+
 import { qualifiedTable, type TableName } from '@user-actions/shared/postgres/table-name';
+import type { Action } from '@user-actions/shared/schema';
 import pg from 'pg';
 
 /** Which events: both bounds inclusive (ISO-8601 text PostgreSQL parses), one user, some actions. */
@@ -127,7 +128,7 @@ FROM ${table} ${clause} GROUP BY 1, 2 ORDER BY 1, 2`,
           FROM ${table} WHERE "timestamp" >= date_trunc('second', now()) - make_interval(secs => $1) GROUP BY 1, 2) AS s),
   'newest', (SELECT coalesce(json_agg(n ORDER BY n.timestamp DESC, n.id DESC), '[]') FROM (
       SELECT id, left(userid::text, 8) AS user, action, device, ${UTC_TEXT('"timestamp"')} AS timestamp
-      FROM ${table} ORDER BY "timestamp" DESC, id DESC LIMIT $2) AS n),
+      FROM ${table} ORDER BY ${table}."timestamp" DESC, id DESC LIMIT $2) AS n),
   'newestAt', (SELECT ${UTC_TEXT('max("timestamp")')} FROM ${table})
 )::text AS json`,
 

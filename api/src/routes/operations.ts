@@ -1,5 +1,5 @@
 /** `/healthz`, `/readyz` and `/metrics` on the API's own port, answered as every daemon answers them. */
-import { opsAnswer, type ReadinessCheck } from '@user-actions/shared';
+import { opsAnswer, type ReadinessCheck } from '@user-actions/shared/ops-server';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 
