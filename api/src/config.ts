@@ -63,11 +63,13 @@ export const apiSettings = {
     'API_QUERY_TIMEOUT_MS',
     integerSchema(100, 600_000)
       .default(5_000)
-      .describe("PostgreSQL's statement_timeout for a page, a count, and each fetch of a stream; past it, 503"),
+      .describe(
+        "PostgreSQL's statement_timeout for a page and a count (past it, 503); a stream silent this long plus 5 s is cut",
+      ),
   ),
   exportTimeoutMs: setting(
     'API_EXPORT_TIMEOUT_MS',
-    integerSchema(1_000, 86_400_000).default(600_000).describe('How long one CSV export (a single COPY) may run'),
+    integerSchema(1_000, 86_400_000).default(600_000).describe('How long one stream may run: a range without limit, an export'),
   ),
   connectTimeoutMs: setting(
     'DATABASE_CONNECT_TIMEOUT_MS',

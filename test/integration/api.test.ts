@@ -147,6 +147,24 @@ describe('the read API', () => {
     expect((await api.stop()).code).toBe(0);
   });
 
+  it('streams a range for longer than the query timeout to a client that reads slowly, whole', async () => {
+    const world = await createWorld();
+    await storeKnownEvents(world, 30_000);
+    const api = await startApi(world, { API_QUERY_TIMEOUT_MS: '200' });
+    const response = await api.get('/api/user/actions/export?format=ndjson');
+    const reader = response.body?.getReader();
+    let lines = 0;
+    const startedAt = Date.now();
+    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
+      for (const byte of chunk.value) if (byte === 10) lines += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(Date.now() - startedAt, 'the stream outlasted the query timeout').toBeGreaterThan(200);
+    expect(lines).toBe(30_000);
+    expect(api.daemon.logs.filter((line) => line.level >= 40)).toEqual([]);
+    expect((await api.stop()).code).toBe(0);
+  });
+
   it('counts events per minute, hour and day and action exactly as SQL does, and caps the buckets', async () => {
     const world = await knownWorld();
     const api = await startApi(world);

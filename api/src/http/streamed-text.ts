@@ -4,6 +4,7 @@
  * proper 503; a failure later can only cut the response short (the client sees it end early).
  */
 import { Readable } from 'node:stream';
+import type { FastifyRequest } from 'fastify';
 
 export interface TextShape {
   open: string;
@@ -30,5 +31,17 @@ export async function streamedText(chunks: AsyncGenerator<string[]>, shape: Text
   const readable = Readable.from(text());
   // The response went away: stop reading, which gives the connection back.
   readable.on('close', () => void chunks.return(undefined));
+  return readable;
+}
+
+/**
+ * A stream that fails after its status was sent can only be cut short; the client sees it end early,
+ * and the log says why (a client that went away is no failure of ours).
+ */
+export function reportFailure(readable: Readable, request: FastifyRequest): Readable {
+  readable.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || request.raw.destroyed) return;
+    request.log.warn({ err: error, url: request.url }, 'a response stream failed after it began; the client received part of it');
+  });
   return readable;
 }

@@ -53,6 +53,18 @@ function silenceGuard(client: pg.PoolClient, ms: number) {
   return { touch, clear: () => clearTimeout(timer) };
 }
 
+/** A read-only transaction whose statements may run `ms`: a stream's cursor, an export's COPY. */
+const boundedReadOnly = (ms: number) => `BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`;
+
+async function commitAndRelease(client: pg.PoolClient): Promise<void> {
+  try {
+    await client.query('COMMIT');
+    client.release();
+  } catch (error) {
+    client.release(error as Error);
+  }
+}
+
 export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { queryMs: number; exportMs: number }): EventReader {
   return {
     async page(filter, after, limit) {
@@ -70,6 +82,14 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
 
     async *stream(filter) {
       const client = await pool.connect();
+      // A cursor's fetches are one statement to PostgreSQL's timeout: the stream's whole length is bounded
+      // by the export timeout, each fetch by the silence guard below.
+      try {
+        await client.query(boundedReadOnly(timeouts.exportMs));
+      } catch (error) {
+        client.release(error as Error);
+        throw error;
+      }
       const { text, values } = sql.all(filter);
       const rows = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
@@ -95,14 +115,15 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
         silence.clear();
         // Ended early (the client went away) or failed: the connection is mid-query, so it is not reused.
         if (!finished) rows.destroy();
-        client.release(finished ? undefined : (failure ?? true));
+        if (finished) await commitAndRelease(client);
+        else client.release(failure ?? true);
       }
     },
 
     async csv(filter) {
       const client = await pool.connect();
       try {
-        await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(timeouts.exportMs)}`);
+        await client.query(boundedReadOnly(timeouts.exportMs));
       } catch (error) {
         client.release(error as Error);
         throw error;
@@ -119,11 +140,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
       pipeline(copy, output, (error) => {
         silence.clear();
         if (error) client.release(error);
-        else
-          client.query('COMMIT').then(
-            () => client.release(),
-            (failed: Error) => client.release(failed),
-          );
+        else void commitAndRelease(client);
       });
       return output;
     },

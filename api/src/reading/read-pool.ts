@@ -29,7 +29,8 @@ export function createReadPool(
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     query_timeout: config.queryTimeoutMs + SILENCE_GRACE_MS,
-    options: `-c statement_timeout=${config.queryTimeoutMs} -c idle_in_transaction_session_timeout=${config.queryTimeoutMs}`,
+    // UTC: counts cut their buckets at UTC minutes, hours and days.
+    options: `-c statement_timeout=${config.queryTimeoutMs} -c idle_in_transaction_session_timeout=${config.queryTimeoutMs} -c TimeZone=UTC`,
   });
   // A server that drops an idle connection (a restart) is reported here; the next query opens another.
   pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection was closed'));

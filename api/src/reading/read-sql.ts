@@ -104,13 +104,19 @@ export function readSqlFor(tableName: TableName) {
 TO STDOUT WITH (FORMAT csv, HEADER true)`;
     },
 
-    /** Events per bucket and action; buckets start on the UTC minute, hour or day. */
+    /**
+     * Events per bucket and action; buckets start on the UTC minute, hour or day (the API's sessions run
+     * in UTC, so date_trunc cuts there). Grouped first and formatted after: a bucket's text is made once,
+     * not once a row.
+     */
     counts(filter: EventFilter, bucket: Bucket): Statement {
       const values: unknown[] = [];
       const clause = where(filter, values);
       return {
-        text: `SELECT ${UTC_TEXT(`date_trunc('${bucket}', "timestamp", 'UTC')`)} AS start, action, count(*)::int AS count
-FROM ${table} ${clause} GROUP BY 1, 2 ORDER BY 1, 2`,
+        text: `SELECT ${UTC_TEXT('bucket')} AS start, action, count FROM (
+  SELECT date_trunc('${bucket}', "timestamp") AS bucket, action, count(*)::int AS count
+  FROM ${table} ${clause} GROUP BY 1, 2) AS b
+ORDER BY bucket, action`,
         values,
       };
     },
@@ -123,8 +129,8 @@ FROM ${table} ${clause} GROUP BY 1, 2 ORDER BY 1, 2`,
      */
     live: `SELECT json_build_object(
   'now', extract(epoch FROM now()),
-  'perSecond', (SELECT coalesce(json_agg(json_build_object('second', second, 'action', action, 'count', count)), '[]')
-    FROM (SELECT extract(epoch FROM date_trunc('second', "timestamp"))::bigint AS second, action, count(*)::int AS count
+  'perSecond', (SELECT coalesce(json_agg(json_build_object('second', extract(epoch FROM second)::bigint, 'action', action, 'count', count)), '[]')
+    FROM (SELECT date_trunc('second', "timestamp") AS second, action, count(*)::int AS count
           FROM ${table} WHERE "timestamp" >= date_trunc('second', now()) - make_interval(secs => $1) GROUP BY 1, 2) AS s),
   'newest', (SELECT coalesce(json_agg(n ORDER BY n.timestamp DESC, n.id DESC), '[]') FROM (
       SELECT id, left(userid::text, 8) AS user, action, device, ${UTC_TEXT('"timestamp"')} AS timestamp

@@ -8,7 +8,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { encodeCursor } from '../http/cursor.js';
 import { listQuery } from '../http/parameters.js';
-import { JSON_ARRAY, streamedText } from '../http/streamed-text.js';
+import { JSON_ARRAY, reportFailure, streamedText } from '../http/streamed-text.js';
 import type { EventReader } from '../reading/event-reader.js';
 import { eventFilter } from './event-filter.js';
 
@@ -43,7 +43,9 @@ export function actionsRoute(app: FastifyInstance, reader: EventReader): void {
       const filter = eventFilter(filters);
       reply.type('application/json; charset=utf-8');
       // Already JSON texts, streamed or whole: sent as they are, never parsed and serialised again.
-      if (limit === undefined) return reply.send((await streamedText(reader.stream(filter), JSON_ARRAY)) as never);
+      if (limit === undefined) {
+        return reply.send(reportFailure(await streamedText(reader.stream(filter), JSON_ARRAY), request) as never);
+      }
       const page = await reader.page(filter, cursor, limit);
       if (page.next) {
         const next = new URL(request.url, 'http://api');
