@@ -56,6 +56,14 @@ function silenceGuard(client: pg.PoolClient, ms: number) {
 /** A read-only transaction whose statements may run `ms`: a stream's cursor, an export's COPY. */
 const boundedReadOnly = (ms: number) => `BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`;
 
+/**
+ * node-postgres gives up on a query that has not ended within the pool's `query_timeout` (a page's
+ * bound); a stream's own is the export timeout, read from the query object itself.
+ */
+function longRead<Query extends object>(query: Query, timeouts: { exportMs: number }): Query {
+  return Object.assign(query, { query_timeout: timeouts.exportMs + SILENCE_GRACE_MS });
+}
+
 async function commitAndRelease(client: pg.PoolClient): Promise<void> {
   try {
     await client.query('COMMIT');
@@ -91,7 +99,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
         throw error;
       }
       const { text, values } = sql.all(filter);
-      const rows = client.query(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }));
+      const rows = client.query(longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
       let finished = false;
       let failure: Error | undefined;
@@ -128,7 +136,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
         client.release(error as Error);
         throw error;
       }
-      const copy = client.query(copyTo(sql.copyCsv(filter)));
+      const copy = client.query(longRead(copyTo(sql.copyCsv(filter)), timeouts));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
       const output = new Transform({
         transform(chunk, _encoding, callback) {
