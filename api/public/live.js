@@ -1,25 +1,6 @@
 // The live page: one EventSource on /api/live; each "tick" redraws the chart, the funnel and the newest
 // events. `window.live` exposes what is drawn, for the browser test.
 
-const ACTIONS = [
-  'Login',
-  'Logout',
-  'PageView',
-  'Search',
-  'Purchase',
-  'AddToCart',
-  'RemoveFromCart',
-  'ProfileUpdate',
-  'FollowUser',
-  'UnfollowUser',
-  'Like',
-  'Unlike',
-  'Comment',
-  'DeleteComment',
-  'SubscriptionStart',
-  'SubscriptionCancel',
-];
-const STEPS = ['Login', 'PageView', 'AddToCart', 'Purchase'];
 const WINDOW_SECONDS = 300;
 const COLORS = [
   '#2563eb',
@@ -43,19 +24,20 @@ const COLORS = [
 const live = { ticks: 0, stored: 0, newest: [], behindSeconds: undefined, plot: undefined };
 window.live = live;
 
-function chartData(perSecond, nowSeconds) {
+// The actions and the funnel's steps come with each tick, from the API's own definitions.
+function chartData(perSecond, nowSeconds, actions) {
   const start = nowSeconds - WINDOW_SECONDS + 1;
   const xs = Array.from({ length: WINDOW_SECONDS }, (_, index) => start + index);
-  const series = ACTIONS.map(() => new Array(WINDOW_SECONDS).fill(0));
+  const series = actions.map(() => new Array(WINDOW_SECONDS).fill(0));
   for (const { second, action, count } of perSecond) {
     const column = second - start;
-    const row = ACTIONS.indexOf(action);
+    const row = actions.indexOf(action);
     if (column >= 0 && column < WINDOW_SECONDS && row >= 0) series[row][column] = count;
   }
   return [xs, ...series];
 }
 
-function drawChart(data) {
+function drawChart(data, actions) {
   if (live.plot) {
     live.plot.setData(data);
     return;
@@ -65,21 +47,21 @@ function drawChart(data) {
     width: element.clientWidth || 900,
     height: 280,
     scales: { x: { time: true } },
-    series: [{}, ...ACTIONS.map((label, index) => ({ label, stroke: COLORS[index], width: 1.5, show: index < 6 }))],
+    series: [{}, ...actions.map((label, index) => ({ label, stroke: COLORS[index], width: 1.5, show: index < 6 }))],
     axes: [{}, { label: 'events/s' }],
   };
   live.plot = new uPlot(options, data, element);
   window.addEventListener('resize', () => live.plot.setSize({ width: element.clientWidth, height: 280 }));
 }
 
-function drawFunnel(funnel) {
+function drawFunnel(funnel, steps) {
   const list = document.getElementById('funnel');
-  const top = Math.max(1, ...STEPS.map((step) => funnel[step] ?? 0));
+  const top = Math.max(1, ...steps.map((step) => funnel[step] ?? 0));
   list.replaceChildren(
-    ...STEPS.map((step, index) => {
+    ...steps.map((step, index) => {
       const events = funnel[step] ?? 0;
-      const previous = index === 0 ? events : (funnel[STEPS[index - 1]] ?? 0);
-      const share = index === 0 || previous === 0 ? '' : ` · ${Math.round((100 * events) / previous)}% of ${STEPS[index - 1]}`;
+      const previous = index === 0 ? events : (funnel[steps[index - 1]] ?? 0);
+      const share = index === 0 || previous === 0 ? '' : ` · ${Math.round((100 * events) / previous)}% of ${steps[index - 1]}`;
       const item = document.createElement('li');
       item.innerHTML = '<div class="label"><span></span><span></span></div><div class="bar"></div>';
       item.querySelector('.label span:first-child').textContent = step;
@@ -114,9 +96,9 @@ function drawStatus(kind, text) {
 function onTick(message) {
   const tick = JSON.parse(message.data);
   const nowMs = Date.parse(tick.now);
-  const data = chartData(tick.perSecond, Math.floor(nowMs / 1000));
-  drawChart(data);
-  drawFunnel(tick.funnel);
+  const data = chartData(tick.perSecond, Math.floor(nowMs / 1000), tick.actions);
+  drawChart(data, tick.actions);
+  drawFunnel(tick.funnel, tick.steps);
   drawNewest(tick.newest);
   live.ticks += 1;
   live.stored = data.slice(1).reduce((sum, series) => sum + series.reduce((a, b) => a + b, 0), 0);

@@ -10,6 +10,7 @@
 import { toError } from '@user-actions/shared/errors';
 import type { Logger } from '@user-actions/shared/logger';
 import { outageReason } from '@user-actions/shared/postgres/errors';
+import { ACTIONS } from '@user-actions/shared/schema';
 import type pg from 'pg';
 import type { Counter } from 'prom-client';
 import type { ReadSql } from '../reading/read-sql.js';
@@ -112,6 +113,8 @@ export function createLiveFeed(options: {
     return {
       event: 'tick',
       data: JSON.stringify({
+        actions: ACTIONS,
+        steps: FUNNEL,
         now: new Date(tick.now * 1000).toISOString(),
         perSecond: tally.chart(tick.now),
         funnel: tally.funnel(),

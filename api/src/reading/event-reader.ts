@@ -53,8 +53,21 @@ function silenceGuard(client: pg.PoolClient, ms: number) {
   return { touch, clear: () => clearTimeout(timer) };
 }
 
-/** A read-only transaction whose statements may run `ms`: a stream's cursor, an export's COPY. */
-const boundedReadOnly = (ms: number) => `BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`;
+/**
+ * A connection for a stream, in a read-only transaction whose statements may run `ms`: a cursor's
+ * fetches are one statement to PostgreSQL's timeout, so a stream's whole length is bounded by the export
+ * timeout, each wait for rows by the silence guard.
+ */
+async function streamingClient(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  try {
+    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
+    return client;
+  } catch (error) {
+    client.release(error as Error);
+    throw error;
+  }
+}
 
 /**
  * node-postgres gives up on a query that has not ended within the pool's `query_timeout` (a page's
@@ -89,15 +102,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
     },
 
     async *stream(filter) {
-      const client = await pool.connect();
-      // A cursor's fetches are one statement to PostgreSQL's timeout: the stream's whole length is bounded
-      // by the export timeout, each fetch by the silence guard below.
-      try {
-        await client.query(boundedReadOnly(timeouts.exportMs));
-      } catch (error) {
-        client.release(error as Error);
-        throw error;
-      }
+      const client = await streamingClient(pool, timeouts.exportMs);
       const { text, values } = sql.all(filter);
       const rows = client.query(longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
@@ -129,13 +134,7 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
     },
 
     async csv(filter) {
-      const client = await pool.connect();
-      try {
-        await client.query(boundedReadOnly(timeouts.exportMs));
-      } catch (error) {
-        client.release(error as Error);
-        throw error;
-      }
+      const client = await streamingClient(pool, timeouts.exportMs);
       const copy = client.query(longRead(copyTo(sql.copyCsv(filter)), timeouts));
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
       const output = new Transform({
