@@ -3,34 +3,16 @@
  * target_session_attrs (scaling reads on PostgreSQL's own replication), and PostgreSQL stopped and
  * started under a running API — 503 with Retry-After meanwhile, then answers again by itself.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { startApi } from '../support/api.js';
-import {
-  createPostgresServer,
-  createStandbyServer,
-  type PostgresServer,
-  type StandbyServer,
-} from '../support/postgres-server.js';
+import { primaryWithStandby } from '../support/postgres-server.js';
 import { storeKnownEvents } from '../support/stored-events.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, poolFor } from '../support/world.js';
 
 const PRIMARY_PORT = 25782;
 const STANDBY_PORT = 25783;
-let primary: PostgresServer;
-let standby: StandbyServer;
-
-beforeAll(() => {
-  primary = createPostgresServer(PRIMARY_PORT);
-  primary.start();
-  standby = createStandbyServer(STANDBY_PORT, PRIMARY_PORT);
-  standby.start();
-});
-
-afterAll(() => {
-  standby?.destroy();
-  primary?.destroy();
-});
+const servers = primaryWithStandby(PRIMARY_PORT, STANDBY_PORT);
 
 /** The API's sessions on one server, as pg_stat_activity shows them. */
 async function apiSessionsOn(port: number): Promise<number> {
@@ -61,14 +43,14 @@ it('reads from the streaming replica with target_session_attrs=prefer-standby, a
   expect(await apiSessionsOn(STANDBY_PORT)).toBeGreaterThan(0);
   expect(await apiSessionsOn(PRIMARY_PORT)).toBe(0);
 
-  standby.stop('fast');
+  servers.standby.stop('fast');
   await waitFor(
     async () => (await api.get('/api/user/actions?limit=1')).status,
     (status) => status === 200,
     { what: 'reads from the primary once the replica is gone' },
   );
   expect(await apiSessionsOn(PRIMARY_PORT)).toBeGreaterThan(0);
-  standby.start();
+  servers.standby.start();
   expect((await api.stop()).code).toBe(0);
 });
 
@@ -81,8 +63,8 @@ it('answers 503 with Retry-After while PostgreSQL is stopped, stays up, and answ
   const api = await startApi({ env: { DATABASE_URL: world.databaseUrl } });
   expect((await api.get('/api/user/actions?limit=1')).status).toBe(200);
 
-  standby.stop('fast');
-  primary.stop('fast');
+  servers.standby.stop('fast');
+  servers.primary.stop('fast');
   for (const path of [
     '/api/user/actions?limit=1',
     '/api/user/actions',
@@ -102,8 +84,8 @@ it('answers 503 with Retry-After while PostgreSQL is stopped, stays up, and answ
   expect(JSON.stringify(await notReady.json())).toMatch(/postgres/i);
   expect((await api.get('/healthz', { token: null })).status).toBe(200);
 
-  primary.start();
-  standby.start();
+  servers.primary.start();
+  servers.standby.start();
   await waitFor(
     async () => (await api.get('/api/user/actions?limit=1')).status,
     (status) => status === 200,

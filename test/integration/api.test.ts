@@ -3,52 +3,12 @@
  * exports byte for byte, every bad input, tokens, a SELECT-only role, its own health and metrics.
  */
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { API_TOKEN, startApi } from '../support/api.js';
-import { spawnDaemon } from '../support/daemon.js';
-import { FIRST_EVENT_AT, minutesAfterFirst, storeKnownEvents } from '../support/stored-events.js';
-import { createWorld, type World } from '../support/world.js';
+import { API_TOKEN, type ApiEvent, allPages, startApi } from '../support/api.js';
+import { FIRST_EVENT_AT, idsWhere, KNOWN_EVENTS, knownWorld, minutesAfterFirst } from '../support/stored-events.js';
 
-const EVENTS = 3_000;
 const ORIGINAL_MEMBERS = ['userid', 'action', 'ipaddress', 'device', 'timestamp'];
-
-interface ApiEvent {
-  id: number;
-  userid: string;
-  action: string;
-  timestamp: string;
-  [member: string]: unknown;
-}
-
-async function knownWorld(): Promise<World> {
-  const world = await createWorld();
-  await storeKnownEvents(world, EVENTS);
-  return world;
-}
-
-/** The ids PostgreSQL holds for a WHERE clause, in the API's order. */
-async function idsWhere(world: World, where: string, values: unknown[] = []): Promise<number[]> {
-  const { rows } = await world.db.query(`SELECT id FROM useractions ${where} ORDER BY "timestamp", id`, values);
-  return rows.map((row) => Number(row.id));
-}
-
-/** Every page from `path` on, following rel="next", with how many pages it took. */
-async function allPages(api: Awaited<ReturnType<typeof startApi>>, path: string) {
-  const events: ApiEvent[] = [];
-  let next: string | undefined = path;
-  let pages = 0;
-  while (next !== undefined) {
-    const response = await api.get(next);
-    expect(response.status).toBe(200);
-    events.push(...((await response.json()) as ApiEvent[]));
-    pages += 1;
-    next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1];
-  }
-  return { events, pages };
-}
 
 /** CSV as PostgreSQL writes it: quoted only where a value needs it, NULL as nothing. */
 function csvField(value: string | null): string {
@@ -72,7 +32,7 @@ describe('the read API', () => {
     expect(Object.keys(events[0] as object).slice(0, 5)).toEqual(ORIGINAL_MEMBERS);
     expect(events[0]).toMatchObject({ timestamp: '2026-11-01T00:10:00.000000Z', metadata: { Browser: 'Chrome' } });
     // No bounds: everything; a bound with a zone or a date alone reads the same instant.
-    expect((await (await api.get('/api/user/actions')).json()) as unknown[]).toHaveLength(EVENTS);
+    expect((await (await api.get('/api/user/actions')).json()) as unknown[]).toHaveLength(KNOWN_EVENTS);
     const zoned = await api.get(
       '/api/user/actions?startTimeStamp=2026-11-01T01:10:00%2B01:00&endTimeStamp=2026-11-01T00:10:00.000Z',
     );
@@ -100,68 +60,6 @@ describe('the read API', () => {
       await idsWhere(world, `WHERE userid = $1 AND action IN ('Login', 'Purchase', 'Like')`, [user]),
     );
     expect(new Set(filtered.events.map((event) => event.action))).toEqual(new Set(['Login', 'Purchase', 'Like']));
-    expect((await api.stop()).code).toBe(0);
-  });
-
-  it('pages through the whole table while the consumer inserts: every row there at the start once, none twice', async () => {
-    const world = await knownWorld();
-    const consumer = spawnDaemon('consumer', world.env);
-    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '1', PRODUCER_COUNT: '20000' });
-    await world.waitForRows(EVENTS + 500, 'the consumer inserting');
-    const before = await idsWhere(world, '');
-    const api = await startApi(world);
-    const { events, pages } = await allPages(api, '/api/user/actions?limit=200');
-    const ids = events.map((event) => event.id);
-    expect(new Set(ids).size, 'no row twice').toBe(ids.length);
-    const seen = new Set(ids);
-    expect(
-      before.filter((id) => !seen.has(id)),
-      'rows there at the start that were skipped',
-    ).toEqual([]);
-    expect(ids.length).toBeGreaterThan(before.length);
-    expect(pages).toBeGreaterThan(20);
-    const times = events.map((event) => event.timestamp);
-    expect(times).toEqual([...times].sort());
-    expect((await producer.stop()).code).toBe(0);
-    expect((await consumer.stop()).code).toBe(0);
-    expect((await api.stop()).code).toBe(0);
-  });
-
-  it("gives a stream's connection back when its client goes away, and takes its token from a file", async () => {
-    const world = await knownWorld();
-    const file = join(mkdtempSync(join(tmpdir(), 'api-token-')), 'tokens');
-    writeFileSync(file, `${API_TOKEN}\n`);
-    const api = await startApi(world, { API_TOKENS: '', API_TOKENS_FILE: file, API_POOL_SIZE: '2' });
-    // Ten streams abandoned after their first bytes, on a pool of two connections.
-    for (let stream = 0; stream < 10; stream++) {
-      const controller = new AbortController();
-      const response = await fetch(`${api.base}/api/user/actions`, {
-        headers: { authorization: `Bearer ${API_TOKEN}` },
-        signal: controller.signal,
-      });
-      await response.body?.getReader().read();
-      controller.abort();
-    }
-    const response = await api.get('/api/user/actions?limit=1');
-    expect(response.status).toBe(200);
-    expect((await api.stop()).code).toBe(0);
-  });
-
-  it('streams a range for longer than the query timeout to a client that reads slowly, whole', async () => {
-    const world = await createWorld();
-    await storeKnownEvents(world, 30_000);
-    const api = await startApi(world, { API_QUERY_TIMEOUT_MS: '200' });
-    const response = await api.get('/api/user/actions/export?format=ndjson');
-    const reader = response.body?.getReader();
-    let lines = 0;
-    const startedAt = Date.now();
-    for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader?.read()) {
-      for (const byte of chunk.value) if (byte === 10) lines += 1;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(Date.now() - startedAt, 'the stream outlasted the query timeout').toBeGreaterThan(200);
-    expect(lines).toBe(30_000);
-    expect(api.daemon.logs.filter((line) => line.level >= 40)).toEqual([]);
     expect((await api.stop()).code).toBe(0);
   });
 

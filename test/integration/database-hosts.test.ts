@@ -3,33 +3,15 @@
  * whichever is the writable primary, and after the primary dies and the replica is promoted it carries on.
  * Servers of the test's own, so that one can be killed.
  */
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { spawnDaemon } from '../support/daemon.js';
-import {
-  createPostgresServer,
-  createStandbyServer,
-  type PostgresServer,
-  type StandbyServer,
-} from '../support/postgres-server.js';
+import { primaryWithStandby } from '../support/postgres-server.js';
 import { waitUntilStable } from '../support/wait.js';
 import { createWorld } from '../support/world.js';
 
 const PRIMARY_PORT = 25652;
 const STANDBY_PORT = 25653;
-let primary: PostgresServer;
-let standby: StandbyServer;
-
-beforeAll(() => {
-  primary = createPostgresServer(PRIMARY_PORT);
-  primary.start();
-  standby = createStandbyServer(STANDBY_PORT, PRIMARY_PORT);
-  standby.start();
-});
-
-afterAll(() => {
-  standby?.destroy();
-  primary?.destroy();
-});
+const servers = primaryWithStandby(PRIMARY_PORT, STANDBY_PORT);
 
 it('writes to the primary wherever it is in DATABASE_URL, and to the promoted replica once the primary is gone', async () => {
   // The replica first: target_session_attrs=read-write (the default) passes it by.
@@ -42,8 +24,8 @@ it('writes to the primary wherever it is in DATABASE_URL, and to the promoted re
   expect((await producer.exited).code).toBe(0);
   await world.waitForRows(100);
 
-  primary.kill();
-  standby.promote();
+  servers.primary.kill();
+  servers.standby.promote();
   const more = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '100' });
   expect((await more.exited).code).toBe(0);
   await world.waitForRows(200, 'the next 100 rows, in the promoted replica');

@@ -1,5 +1,6 @@
 /** The API daemon started against a world's database, and requests to it with or without its token. */
 import { LOG_EVENT } from '@user-actions/shared';
+import { expect } from 'vitest';
 import { type Daemon, spawnDaemon } from './daemon.js';
 import type { World } from './world.js';
 
@@ -32,4 +33,28 @@ export async function startApi(world: Pick<World, 'env'>, env: Record<string, st
     },
     stop: () => daemon.stop(),
   };
+}
+
+/** An event as the API answers it. */
+export interface ApiEvent {
+  id: number;
+  userid: string;
+  action: string;
+  timestamp: string;
+  [member: string]: unknown;
+}
+
+/** Every page from `path` on, following rel="next", with how many pages it took. */
+export async function allPages(api: RunningApi, path: string): Promise<{ events: ApiEvent[]; pages: number }> {
+  const events: ApiEvent[] = [];
+  let next: string | undefined = path;
+  let pages = 0;
+  while (next !== undefined) {
+    const response = await api.get(next);
+    expect(response.status).toBe(200);
+    events.push(...((await response.json()) as ApiEvent[]));
+    pages += 1;
+    next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1];
+  }
+  return { events, pages };
 }

@@ -3,10 +3,12 @@
  * restarted or configured (TLS) without touching the server other tests and developers use. As root, the server runs as
  * the `postgres` system user, since PostgreSQL refuses to run as root.
  */
+
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { processIsRunning } from './processes.js';
 
 export interface PostgresServer {
@@ -89,6 +91,28 @@ export function createStandbyServer(
   appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\n${serverSettings(port, dir, settings)}`);
   const server = serverIn({ dir, dataDir, run }, port);
   return { ...server, promote: () => run('pg_ctl', ['-D', dataDir, '-w', 'promote']) };
+}
+
+/**
+ * A primary and its streaming replica for the tests of one file: started before them, destroyed after.
+ * The servers are there once the file's tests run.
+ */
+export function primaryWithStandby(
+  primaryPort: number,
+  standbyPort: number,
+): { primary: PostgresServer; standby: StandbyServer } {
+  const servers = {} as { primary: PostgresServer; standby: StandbyServer };
+  beforeAll(() => {
+    servers.primary = createPostgresServer(primaryPort);
+    servers.primary.start();
+    servers.standby = createStandbyServer(standbyPort, primaryPort);
+    servers.standby.start();
+  });
+  afterAll(() => {
+    servers.standby?.destroy();
+    servers.primary?.destroy();
+  });
+  return servers;
 }
 
 function serverSettings(port: number, dir: string, settings: string[] = []): string {

@@ -8,7 +8,7 @@ import { createPool } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
-import { DEFAULT_PARTITIONS, type World } from './world.js';
+import { createWorld, DEFAULT_PARTITIONS, type World } from './world.js';
 
 /** The first event's timestamp; each later trio a minute after the one before. */
 export const FIRST_EVENT_AT = '2026-11-01T00:00:00Z';
@@ -37,4 +37,20 @@ export async function storeKnownEvents(world: World, count: number): Promise<voi
 /** Minutes after the first event, as the API's bounds take it. */
 export function minutesAfterFirst(minutes: number): string {
   return new Date(Date.parse(FIRST_EVENT_AT) + minutes * 60_000).toISOString();
+}
+
+/** How many known events a `knownWorld` holds. */
+export const KNOWN_EVENTS = 3_000;
+
+/** A world whose table holds the known events. */
+export async function knownWorld(): Promise<World> {
+  const world = await createWorld();
+  await storeKnownEvents(world, KNOWN_EVENTS);
+  return world;
+}
+
+/** The ids PostgreSQL holds for a WHERE clause, in the API's order. */
+export async function idsWhere(world: World, where: string, values: unknown[] = []): Promise<number[]> {
+  const { rows } = await world.db.query(`SELECT id FROM useractions ${where} ORDER BY "timestamp", id`, values);
+  return rows.map((row) => Number(row.id));
 }
