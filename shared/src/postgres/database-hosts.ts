@@ -109,7 +109,14 @@ export function clientForHosts(hosts: DatabaseHosts, settle: { forAny: boolean }
     override connect(
       callback?: ((error: Error) => void) | ((error: null, client: pg.Client) => void),
     ): Promise<pg.Client> | undefined {
+      // A server going away can say so in the very packet that ends the session check, before the pool
+      // (or the caller) has put its own error listener on the client; unheard, that error would end the
+      // process. Until then it is the client's next query's to report ("not queryable": transient).
+      const early = () => undefined;
+      this.on('error', early);
       const connecting = this.connectChecked().then(() => this);
+      const handedOver = () => setImmediate(() => this.removeListener('error', early));
+      connecting.then(handedOver, handedOver);
       if (callback === undefined) return connecting;
       connecting.then(
         (client) => (callback as (error: null, client: pg.Client) => void)(null, client),
