@@ -15,6 +15,7 @@
 //   ceiling   PostgreSQL's server-side COPY of the catch-up rows into a copy of the table → copy_ceiling_eps
 //   offsets   the consumer's insert of those rows, with and without the offset in the transaction → offsets_cost
 //   index     the same into partitioned tables, with and without the read side's ("timestamp", id) index → time_index_cost
+//   tallies   the same, with and without the triggers that keep the tallies of events per minute and second → tally_cost
 // Every phase checks that each event is stored exactly once. The run ends with a table, one JSON line,
 // and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg); --save also
 // copies the results and charts into docs/benchmarks/, which docs/benchmarks.md shows.
@@ -35,7 +36,7 @@ import {
 } from './bench/phases.mjs';
 import { machine, printTable, writeCharts } from './bench/report.mjs';
 import { adminUrl, benchDatabase, databaseUrl, outDir, quick, repo, SIZES, save } from './bench/settings.mjs';
-import { offsetsCostPhase, timeIndexCostPhase } from './bench/store-cost.mjs';
+import { offsetsCostPhase, tallyCostPhase, timeIndexCostPhase } from './bench/store-cost.mjs';
 
 async function main() {
   rmSync(outDir, { recursive: true, force: true });
@@ -64,6 +65,7 @@ async function main() {
     const copy_ceiling_eps = await copyCeilingPhase(db);
     const offsets = await offsetsCostPhase(db);
     const timeIndex = await timeIndexCostPhase(db);
+    const tallies = await tallyCostPhase(db);
     const results = {
       sustained_eps: Math.round(sustained.eps),
       catchup_eps: Math.round(catchUp.eps),
@@ -83,6 +85,9 @@ async function main() {
       store_without_time_index_eps: Math.round(timeIndex.withoutEps),
       store_with_time_index_eps: Math.round(timeIndex.withEps),
       time_index_cost: Number(timeIndex.cost.toFixed(3)),
+      store_without_tallies_eps: Math.round(tallies.withoutEps),
+      store_with_tallies_eps: Math.round(tallies.withEps),
+      tally_cost: Number(tallies.cost.toFixed(3)),
       catchup_plain_eps: Math.round(catchUpPlain.eps),
       sustained_plain_eps: Math.round(sustainedPlain.eps),
       catchup_partitioned_vs_plain: Number((catchUp.eps / catchUpPlain.eps).toFixed(3)),

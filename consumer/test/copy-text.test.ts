@@ -1,3 +1,4 @@
+import { ACTIONS } from '@user-actions/shared/schema';
 import { describe, expect, it } from 'vitest';
 import { copyValue, toCopyRows } from '../src/storing/copy-text.js';
 
@@ -33,6 +34,30 @@ describe('COPY text encoding', () => {
     expect(encoded.slice(1, 3).slice(1).text.toString('utf8')).toBe(lines[2]);
     expect(encoded.slice(2_999).text.toString('utf8')).toBe(lines[2]);
     expect(encoded.slice(3, 3).length).toBe(0);
+  });
+
+  it("counts its rows per second and action, a slice's own rows only, whatever the timestamp's zone", () => {
+    const at = (timestamp: string, action: string) => ({ ...(rows[1] as (typeof rows)[number]), timestamp, action });
+    const encoded = toCopyRows([
+      at('2026-12-01T10:00:00.100Z', 'Login'),
+      at('2026-12-01T10:00:00.900Z', 'Login'),
+      at('2026-12-01T11:00:00.500+01:00', 'Login'),
+      at('2026-12-01T10:00:01.000Z', 'Login'),
+      at('2026-12-01T10:00:00.000Z', 'Purchase'),
+    ]);
+    const second = Date.parse('2026-12-01T10:00:00Z') / 1000;
+    const login = ACTIONS.indexOf('Login');
+    const purchase = ACTIONS.indexOf('Purchase');
+    expect(encoded.countsPerSecond()).toEqual([
+      [second, login, 3],
+      [second + 1, login, 1],
+      [second, purchase, 1],
+    ]);
+    expect(encoded.slice(1, 4).countsPerSecond()).toEqual([
+      [second, login, 2],
+      [second + 1, login, 1],
+    ]);
+    expect(encoded.slice(4, 4).countsPerSecond()).toEqual([]);
   });
 
   it('makes room for rows of characters that take three bytes each', () => {

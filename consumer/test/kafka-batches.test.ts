@@ -21,7 +21,7 @@ const decoder = (decode: BatchDecoder['decode'] = async () => noRows()): BatchDe
 
 function noRows(): DecodedRows {
   return {
-    rows: { text: new Uint8Array(0), bounds: Uint32Array.of(0) },
+    rows: { text: new Uint8Array(0), bounds: Uint32Array.of(0), seconds: new Float64Array(0), actions: new Uint8Array(0) },
     sources: new Uint32Array(0),
     eventTimes: new Float64Array(0),
     actions: [],

@@ -1,6 +1,6 @@
 // The benchmark's store-cost phases: what one feature costs the consumer's store step, measured on the
 // consumer's own insert in the same run as the rest — keeping each partition's offset in PostgreSQL, and
-// the read side's index on ("timestamp", id).
+// the read side's index on ("timestamp", id), and the tallies of events per minute and second.
 import { join } from 'node:path';
 import { say } from './observe.mjs';
 import { databaseUrl, repo, SIZES } from './settings.mjs';
@@ -86,7 +86,11 @@ async function storeCost(db, { what, partitioned, without, moveOffsets }) {
     );
     return result;
   } finally {
-    for (const sql of [bare, full]) await db.query(`DROP TABLE IF EXISTS ${sql.display}, ${sql.offsetsDisplay}`);
+    for (const sql of [bare, full]) {
+      const { perMinute, perSecond } = sql.tallies;
+      await db.query(`DROP TABLE IF EXISTS ${sql.display}, ${sql.offsetsDisplay}, ${perMinute}, ${perSecond}`);
+      await db.query(`DROP FUNCTION IF EXISTS ${sql.display}_tally_add, ${sql.display}_tally_removed`);
+    }
     await pool.end();
   }
 }
@@ -111,6 +115,22 @@ export function timeIndexCostPhase(db) {
     without: (sql) => [
       `ALTER TABLE ${sql.display} DROP CONSTRAINT ${sql.display}_pkey`,
       `ALTER TABLE ${sql.display} ADD PRIMARY KEY (id, "timestamp")`,
+    ],
+    moveOffsets: false,
+  });
+}
+
+/**
+ * The tallies the API's counts and live page read: partitioned tables as the consumer makes them, one of
+ * whose function adding a batch's counts does nothing.
+ * @param {import('pg').Client} db
+ */
+export function tallyCostPhase(db) {
+  return storeCost(db, {
+    what: 'tallies',
+    partitioned: true,
+    without: (sql) => [
+      `CREATE OR REPLACE FUNCTION ${sql.display}_tally_add(seconds bigint[], actions text[], counts bigint[]) RETURNS void LANGUAGE sql AS 'SELECT'`,
     ],
     moveOffsets: false,
   });

@@ -121,6 +121,8 @@ export async function runScenario(
   const stored = new Set(rows.map((row) => row.event_id));
   const unexpected = [...stored].filter((id) => !acknowledged.has(id));
   if (unexpected.length > 0) throw new Error(`${unexpected.length} stored events were never acknowledged to a producer`);
+  const untallied = await world.untallied();
+  if (untallied.length > 0) throw new Error(`the per-minute tally disagrees with the table: ${untallied.slice(0, 5).join('; ')}`);
   const exitCodes = await fleet.stopAll();
   const lost = [...acknowledged].filter((id) => !stored.has(id));
   if (lost.length > 0) await explainLoss(world, lost, producer);

@@ -38,6 +38,8 @@ describe('the consumer and its database', () => {
     const history = await world.db.query(`SELECT count(*)::int AS n FROM useractions_history WHERE ipaddress LIKE '192.168.1.%'`);
     expect(history.rows[0].n).toBe(50);
     expect(new Set(Object.values(await world.timeIndexes()))).toEqual(new Set([1]));
+    // The adopted rows are counted in the tallies once, the new ones as they were stored.
+    expect(await world.untallied()).toEqual([]);
     expect((await consumer.stop()).code).toBe(0);
   });
 
@@ -89,7 +91,7 @@ describe('the consumer and its database', () => {
     expect(JSON.stringify([consumer.logs, consumer.text])).not.toContain('secret-from-a-file');
   });
 
-  it('runs with least privilege: with AUTO_MIGRATE=false it needs only SELECT and INSERT on the table, and UPDATE on its offsets', async () => {
+  it('runs with least privilege: with AUTO_MIGRATE=false it needs only SELECT and INSERT on the table, UPDATE on its offsets, and tallies made by the owner', async () => {
     const world = await createWorld();
     const role = `test_loader_${randomBytes(4).toString('hex')}`;
     await world.db.query(`CREATE ROLE ${role} LOGIN`);
@@ -121,12 +123,23 @@ describe('the consumer and its database', () => {
     });
     await world.db.query(sql.createOffsetsTable);
     await world.db.query(`GRANT SELECT, INSERT, UPDATE ON useractions_offsets TO ${role}`);
+    const withoutTallies = spawnDaemon('consumer', env);
+    expect((await withoutTallies.exited).code).toBe(1);
+    expect(withoutTallies.logs.find((line) => line.level === 60)).toMatchObject({
+      code: FATAL_CODES.postgresTable,
+      msg: expect.stringContaining('the tallies of useractions are not made yet; run the consumer once with AUTO_MIGRATE=true'),
+    });
+    // A consumer run once as the owner makes them (docs/operations.md).
+    const owner = spawnDaemon('consumer', { ...world.env, DATABASE_PARTITION_INTERVAL: 'none' });
+    await owner.waitForLog((line) => line.event === LOG_EVENT.tableReady);
+    expect((await owner.stop()).code).toBe(0);
     const consumer = spawnDaemon('consumer', env);
     const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '0', PRODUCER_COUNT: '50' });
     expect((await producer.exited).code).toBe(0);
     await world.waitForRows(50, '50 rows stored by the least-privileged role');
     expect((await consumer.stop()).code).toBe(0);
     expect(Number((await world.db.query('SELECT sum(next_offset) AS total FROM useractions_offsets')).rows[0].total)).toBe(50);
+    expect(await world.untallied()).toEqual([]);
     await world.db.query(`REVOKE ALL ON useractions, useractions_offsets FROM ${role}`); // so that the role can be dropped
   });
 

@@ -113,6 +113,8 @@ describe('a time-partitioned table', () => {
         `SELECT to_char("timestamp" AT TIME ZONE 'UTC', 'MM-DD') AS day FROM useractions ORDER BY 1`,
       );
       expect(rows.map(({ day }) => day)).toEqual(['11-26', '11-27', '11-28', '11-29', '11-30', '12-01']);
+      // The tallies forget the dropped days with them.
+      expect(await world.untallied()).toEqual([]);
     });
   });
 
@@ -163,7 +165,7 @@ describe('a time-partitioned table', () => {
     }
   });
 
-  it('stores a replayed event once, counts an event older than the window as expired, and refuses one far ahead', async () => {
+  it('stores a replayed event once, counts an event older than the window as expired, and refuses one far ahead; tallies only what was stored', async () => {
     const world = await createWorld();
     await usingPool(world, async (pool) => {
       const policy: PartitionPolicy = { unit: 'day', retention: { count: 30, unit: 'day' } };
@@ -180,6 +182,10 @@ describe('a time-partitioned table', () => {
         message: expect.stringMatching(/no partition of relation "useractions" found for row/),
       });
       expect(await world.rowCount()).toBe(1);
+      // The tallies count what was stored: the replayed event once, the expired and refused ones not at all.
+      expect(await world.untallied()).toEqual([]);
+      const seconds = await world.db.query('SELECT sum(events)::int AS n FROM useractions_per_second');
+      expect(seconds.rows[0].n).toBe(1);
     });
   });
 

@@ -35,6 +35,8 @@ export interface World {
   waitForRows(count: number, what?: string): Promise<number>;
   /** The table and each of its partitions, and how many indexes each has that lead with `("timestamp", id)`. */
   timeIndexes(): Promise<Record<string, number>>;
+  /** The minutes and actions whose per-minute tally disagrees with the events stored (none, always). */
+  untallied(): Promise<string[]>;
 }
 
 export interface Services {
@@ -94,7 +96,17 @@ export async function createWorld(services?: Services): Promise<World> {
         { what },
       ),
     timeIndexes: () => timeIndexesOf(db),
+    untallied: () => untalliedIn(db),
   };
+}
+
+async function untalliedIn(db: pg.Pool): Promise<string[]> {
+  const { rows } = await db.query<{ minute: string; action: string; stored: number; tallied: number }>(`
+    SELECT minute, action, coalesce(e.stored, 0)::int AS stored, coalesce(t.tallied, 0)::int AS tallied
+    FROM (SELECT date_trunc('minute', "timestamp", 'UTC') AS minute, action, count(*) AS stored FROM useractions GROUP BY 1, 2) AS e
+    FULL JOIN (SELECT minute, action, sum(events) AS tallied FROM useractions_per_minute GROUP BY 1, 2) AS t USING (minute, action)
+    WHERE coalesce(e.stored, 0) <> coalesce(t.tallied, 0)`);
+  return rows.map(({ minute, action, stored, tallied }) => `${minute} ${action}: ${stored} stored, ${tallied} tallied`);
 }
 
 async function timeIndexesOf(db: pg.Pool): Promise<Record<string, number>> {

@@ -12,5 +12,12 @@ if (!port) throw new Error('decode-worker.js runs as a worker thread of the cons
 port.on('message', (messages: PackedMessages) => {
   const decoded = decodeMessages(messages);
   const { rows, sources, eventTimes } = decoded;
-  port.postMessage(decoded, [rows.text.buffer, rows.bounds.buffer, sources.buffer, eventTimes.buffer]);
+  port.postMessage(decoded, [
+    rows.text.buffer,
+    rows.bounds.buffer,
+    rows.seconds.buffer,
+    rows.actions.buffer,
+    sources.buffer,
+    eventTimes.buffer,
+  ]);
 });

@@ -92,9 +92,10 @@ export function decodeMessages({ topic, partition, values, ends, offsets, header
       continue;
     }
     const { row } = result;
-    writer.add(row);
+    const eventTime = Date.parse(row.timestamp);
+    writer.add(row, eventTime);
     sources.push(index);
-    eventTimes.push(Date.parse(row.timestamp));
+    eventTimes.push(eventTime);
     actions.set(row.action, (actions.get(row.action) ?? 0) + 1);
   }
   return {

@@ -8,6 +8,7 @@
  * seven strings per event that the garbage collector would have to trace and promote.
  */
 import { COLUMNS, type UserActionRow } from '@user-actions/shared/postgres/columns';
+import { ACTIONS } from '@user-actions/shared/schema';
 
 const SPECIAL = /[\\\t\n\r]/;
 const EVERY_SPECIAL = new RegExp(SPECIAL.source, 'g');
@@ -19,12 +20,24 @@ export function copyValue(value: string | null): string {
   return SPECIAL.test(value) ? value.replace(EVERY_SPECIAL, (character) => ESCAPES[character] as string) : value;
 }
 
-/** Consecutive rows of a batch as COPY text; `slice` shares the text, as the bisection of bad rows needs. */
+/** Events of one second and one action: the second since the epoch, the action's index in ACTIONS, how many. */
+export type SecondCount = [second: number, action: number, events: number];
+
+const ACTION_INDEX = new Map<string, number>(ACTIONS.map((action, index) => [action, index]));
+
+/**
+ * Consecutive rows of a batch as COPY text, with each row's second and action for the tallies; `slice`
+ * shares them, as the bisection of bad rows needs.
+ */
 export class CopyRows {
   constructor(
     private readonly buffer: Buffer,
     /** Byte offset where each row starts, and one more where the last ends. */
     private readonly bounds: Uint32Array,
+    /** Each row's event time, in whole seconds since the epoch. */
+    private readonly seconds: Float64Array,
+    /** Each row's action, as its index in ACTIONS. */
+    private readonly actions: Uint8Array,
     private readonly first = 0,
     private readonly end = bounds.length - 1,
   ) {}
@@ -38,7 +51,18 @@ export class CopyRows {
   }
 
   slice(start: number, end = this.length): CopyRows {
-    return new CopyRows(this.buffer, this.bounds, this.first + start, this.first + Math.min(end, this.length));
+    const { buffer, bounds, seconds, actions, first } = this;
+    return new CopyRows(buffer, bounds, seconds, actions, first + start, first + Math.min(end, this.length));
+  }
+
+  /** The rows' events per second and action. */
+  countsPerSecond(): SecondCount[] {
+    const counts = new Map<number, number>();
+    for (let row = this.first; row < this.end; row++) {
+      const key = (this.seconds[row] as number) * ACTIONS.length + (this.actions[row] as number);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return [...counts].map(([key, events]) => [Math.floor(key / ACTIONS.length), key % ACTIONS.length, events]);
   }
 }
 
@@ -46,10 +70,12 @@ export interface CopyRowsParts {
   text: Uint8Array<ArrayBuffer>;
   /** Byte offset where each row starts, and one more where the last ends. */
   bounds: Uint32Array<ArrayBuffer>;
+  seconds: Float64Array<ArrayBuffer>;
+  actions: Uint8Array<ArrayBuffer>;
 }
 
-export function copyRowsFrom({ text, bounds }: CopyRowsParts): CopyRows {
-  return new CopyRows(Buffer.from(text.buffer, text.byteOffset, text.byteLength), bounds);
+export function copyRowsFrom({ text, bounds, seconds, actions }: CopyRowsParts): CopyRows {
+  return new CopyRows(Buffer.from(text.buffer, text.byteOffset, text.byteLength), bounds, seconds, actions);
 }
 
 // UTF-8 takes at most three bytes per UTF-16 code unit.
@@ -65,6 +91,8 @@ const PLAIN = COLUMNS.map(({ plain }) => plain);
 export class CopyRowsWriter {
   private scratch: Buffer;
   private readonly bounds: number[] = [0];
+  private readonly seconds: number[] = [];
+  private readonly actions: number[] = [];
   private used = 0;
 
   /** `expectedBytes`: a guess at the text's size; the writer grows past it as needed. */
@@ -77,7 +105,9 @@ export class CopyRowsWriter {
    * string first (the same bytes) made the consumer allocate twice what the row takes, a third of its
    * garbage.
    */
-  add(row: UserActionRow): void {
+  add(row: UserActionRow, eventTime = Date.parse(row.timestamp)): void {
+    const action = ACTION_INDEX.get(row.action);
+    if (action === undefined) throw new Error(`not an action: ${JSON.stringify(row.action)}`);
     let characters = 0;
     for (const field of FIELDS) characters += row[field]?.length ?? 2;
     // An escaped character takes two bytes, within the three allowed for any; one separator a column.
@@ -90,6 +120,8 @@ export class CopyRowsWriter {
       this.scratch[this.used++] = index === last ? NEWLINE : TAB;
     }
     this.bounds.push(this.used);
+    this.seconds.push(Math.floor(eventTime / 1000));
+    this.actions.push(action);
   }
 
   finish(): CopyRows {
@@ -100,7 +132,12 @@ export class CopyRowsWriter {
   finishParts(): CopyRowsParts {
     const text = new Uint8Array(this.used);
     text.set(this.scratch.subarray(0, this.used));
-    return { text, bounds: Uint32Array.from(this.bounds) };
+    return {
+      text,
+      bounds: Uint32Array.from(this.bounds),
+      seconds: Float64Array.from(this.seconds),
+      actions: Uint8Array.from(this.actions),
+    };
   }
 
   private reserve(bytes: number): void {

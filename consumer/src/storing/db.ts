@@ -84,9 +84,11 @@ export async function insertRows(pool: Pool, sql: TableSql, rows: CopyRows, opti
 
 async function insertAlone(client: pg.PoolClient, sql: TableSql, rows: CopyRows, cutoff?: Date): Promise<InsertResult> {
   try {
-    await copyIntoTable(client, sql, rows.text);
+    await copyRows(client, sql.beginAndCopy, rows.text);
+    await client.query(`${sql.tallies.add(rows.countsPerSecond())}; COMMIT`);
     return { inserted: rows.length, expired: 0 };
   } catch (error) {
+    await client.query('ROLLBACK');
     if (!needsStaging(error)) throw error;
   }
   await client.query('BEGIN');
@@ -104,6 +106,8 @@ async function insertMoving(
 ): Promise<InsertResult> {
   if (rows.length === 0) return { inserted: 0, expired: 0, move: await moveOffset(client, sql, groupId, move) };
   let result = { inserted: rows.length, expired: 0 };
+  // The COPY's rows are added to the tallies with the COMMIT, in the same round trip.
+  let commit = `${sql.tallies.add(rows.countsPerSecond())}; COMMIT`;
   try {
     // The offset first: a batch that does not continue the table costs no COPY.
     await copyRows(client, sql.beginMovingOffsetAndCopy(groupId, move), rows.text);
@@ -121,17 +125,14 @@ async function insertMoving(
       throw moveError;
     }
     result = await insertSkippingStored(client, sql, rows.text, cutoff);
+    commit = 'COMMIT';
   }
-  await client.query('COMMIT');
+  await client.query(commit);
   return { ...result, move: { moved: true } };
 }
 
 async function copyRows(client: pg.PoolClient, copyStatement: string, text: Buffer): Promise<void> {
   await pipeline(Readable.from([text]), client.query(copyFrom(copyStatement)));
-}
-
-function copyIntoTable(client: pg.PoolClient, sql: TableSql, text: Buffer): Promise<void> {
-  return copyRows(client, sql.copyIntoTable, text);
 }
 
 /** In the caller's transaction: the staging table is emptied at its commit. */
@@ -144,10 +145,10 @@ async function insertSkippingStored(
   await client.query(CREATE_STAGING);
   await copyRows(client, COPY_INTO_STAGING, text);
   const from = cutoff?.toISOString() ?? '-infinity';
-  const result = await client.query(sql.insertFromStaging, [from]);
+  const { rows } = await client.query<{ inserted: number }>(sql.insertFromStaging, [from]);
   const expired =
     cutoff === undefined ? 0 : ((await client.query<{ expired: number }>(COUNT_EXPIRED, [from])).rows[0]?.expired ?? 0);
-  return { inserted: result.rowCount ?? 0, expired };
+  return { inserted: rows[0]?.inserted ?? 0, expired };
 }
 
 /**

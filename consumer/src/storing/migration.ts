@@ -65,6 +65,7 @@ export function migrate(
     }
     const partitioned = policy && kind === 'r' ? await partitionInPlace(client, sql, policy, now) : undefined;
     if (!(await client.query<{ indexed: boolean }>(sql.hasTimeIndex)).rows[0]?.indexed) await client.query(sql.createTimeIndex);
+    await keepTallies(client, sql.tallies);
     await client.query(sql.createOffsetsTable);
     const partitions = policy && (await maintainIn(client, sql, policy, now));
     await client.query('COMMIT');
@@ -82,9 +83,25 @@ async function partitionInPlace(
   const started = Date.now();
   const newest = (await client.query<{ newest: Date | null }>(sql.newestTimestamp)).rows[0]?.newest;
   const latest = newest && newest > now ? newest : now;
+  for (const statement of sql.tallies.dropTriggers) await client.query(statement);
   for (const statement of sql.partitionInPlace(addTime(unit, intervalStart(unit, latest), 1))) await client.query(statement);
   const { rows } = await client.query<{ rows: number }>(sql.countRows);
   return { rows: rows[0]?.rows ?? 0, ms: Date.now() - started };
+}
+
+/**
+ * The tallies beside the table, their functions and triggers: made and filled with what the table holds
+ * the first time, and the triggers put back on a table just moved into partitions.
+ */
+async function keepTallies(client: pg.ClientBase, tallies: TableSql['tallies']): Promise<void> {
+  const present = (await client.query<{ present: boolean }>(tallies.exists)).rows[0]?.present;
+  if (!present) {
+    for (const statement of tallies.create) await client.query(statement);
+    for (const statement of tallies.countStored) await client.query(statement);
+  }
+  for (const statement of tallies.createFunctions) await client.query(statement);
+  const triggers = new Set((await client.query<{ name: string }>(tallies.presentTriggers)).rows.map(({ name }) => name));
+  for (const [name, statement] of Object.entries(tallies.triggers)) if (!triggers.has(name)) await client.query(statement);
 }
 
 /**
@@ -104,6 +121,9 @@ async function checkTables(client: pg.PoolClient, sql: TableSql): Promise<Migrat
   }
   if ((await columnsOf(client, sql.offsetsColumns)).size === 0) {
     throw notCreatedYet(`the offsets table ${sql.offsetsDisplay} is not visible to this user`);
+  }
+  if (!(await client.query<{ present: boolean }>(sql.tallies.canAdd)).rows[0]?.present) {
+    throw notCreatedYet(`the tallies of ${sql.display} are not made yet`);
   }
   return 'checked';
 }

@@ -86,12 +86,14 @@ export async function maintainIn(
   }
   const expired = cutoff === undefined ? [] : partitions.filter(({ to }) => to <= cutoff);
   const dropped: string[] = [];
-  for (const { name } of expired) {
+  for (const { name, from, to } of expired) {
     // A drop that cannot have the table within LOCK_WAIT_MS (a long transaction) leaves the rest
     // to the next round: each wait holds up loading for as long.
     await client.query('SAVEPOINT drop_partition');
     try {
       await client.query(sql.dropPartition(name));
+      // The tallies forget the minutes that partition held.
+      await client.query(sql.tallies.forgetMinutes, [from ?? '-infinity', to]);
       dropped.push(name);
     } catch (error) {
       if (codeOf(error) !== SQLSTATE.lockNotAvailable) throw error;

@@ -10,6 +10,7 @@ import { COLUMN_LIST, columnDefinitions } from '@user-actions/shared/postgres/co
 import { DEFAULT_TABLE, IDENTIFIER, qualifiedTable, quoted, type TableName } from '@user-actions/shared/postgres/table-name';
 import pg from 'pg';
 import type { OffsetMove } from './offsets.js';
+import { tallySqlFor } from './tally-sql.js';
 
 export { DEFAULT_TABLE, IDENTIFIER, type TableName };
 
@@ -78,6 +79,7 @@ ${columnDefinitions(true)},
   const offsetsName = `${name}_offsets`.slice(0, 63);
   const offsets = qualified('_offsets');
   const copyIntoTable = `COPY ${table} (${COLUMN_LIST}) FROM STDIN`;
+  const tallies = tallySqlFor({ ...(schema !== undefined && { schema }), name });
   const moveOffsetOrFail = (groupId: string, { topic, partition, from, to }: OffsetMove) => `
 INSERT INTO ${offsets} AS stored (group_id, topic, partition, next_offset)
 VALUES (${pg.escapeLiteral(groupId)}, ${pg.escapeLiteral(topic)}, ${Math.trunc(partition)}, ${to})
@@ -92,6 +94,9 @@ WHERE table_schema = coalesce($1, current_schema()) AND table_name = $2`,
     values: [schema ?? null, table],
   });
   return {
+    /** The per-minute and per-second tallies beside the table (tally-sql.ts). */
+    tallies,
+
     /** For messages: the table as the operator named it. */
     display: schema === undefined ? name : `${schema}.${name}`,
 
@@ -191,14 +196,21 @@ FOR VALUES FROM (${from === undefined ? 'MINVALUE' : `'${from.toISOString()}'`})
 
     copyIntoTable,
 
+    /** A batch's transaction for a consumer that keeps no offsets: BEGIN and the COPY, in one query. */
+    beginAndCopy: `BEGIN; ${copyIntoTable}`,
+
     /**
      * Skips the events already stored (whichever unique key the table has) and those before $1, the
-     * retention window's start (counted by `countExpired`).
+     * retention window's start (counted by `countExpired`), and adds what it inserted to the tallies.
      */
     insertFromStaging: `
-INSERT INTO ${table} (${COLUMN_LIST})
-SELECT ${COLUMN_LIST} FROM ${STAGING_TABLE} WHERE "timestamp" >= $1
-ON CONFLICT DO NOTHING`,
+WITH inserted AS (
+  INSERT INTO ${table} (${COLUMN_LIST})
+  SELECT ${COLUMN_LIST} FROM ${STAGING_TABLE} WHERE "timestamp" >= $1
+  ON CONFLICT DO NOTHING
+  RETURNING "timestamp", action
+), added AS (${tallies.addInserted})
+SELECT (SELECT count(*)::int FROM inserted) AS inserted FROM added`,
 
     /**
      * Where each partition's next event is, per consumer group: moved in the transaction that stores the

@@ -38,3 +38,16 @@ export const tableSettings = {
     identifierSchema.optional().describe("Schema of the table (default: the connection's current schema)"),
   ),
 };
+
+/** The per-second tally is a ring of this many one-second slots (consumer/src/storing/tally-sql.ts). */
+export const RING_SECONDS = 7_200;
+
+/**
+ * The tallies kept beside the table by triggers the consumer's migration makes: events per UTC minute
+ * and action for as long as the events are kept, and per second for the last hour (the live page).
+ */
+export function talliesOf({ schema, name }: TableName): { perMinute: string; perSecond: string } {
+  const beside = (suffix: string) =>
+    qualifiedTable({ ...(schema !== undefined && { schema }), name: `${name.slice(0, 63 - suffix.length)}${suffix}` });
+  return { perMinute: beside('_per_minute'), perSecond: beside('_per_second') };
+}
