@@ -3,9 +3,10 @@
 // 10,000,000 events (--quick: 1,000,000) across 30 daily partitions, while a consumer stores 5,000 events/s
 // from a real Kafka broker, with the daemons as users run them and autocannon as the HTTP load.
 //
-//   pages     a page of 100 in a random hour, 16 clients                          → page_rps, page_p99_ms
-//   counts    events per minute and action over a random day, 2 clients           → counts_rps, counts_p99_ms
-//   live      the live page's query: its first tick (the last hour), then each tick → live_first_tick_ms, live_query_p99_ms
+//   pages     a page of 100 in a random hour, 16 clients                          → page_rps, page_p99_ms, page_cpu_ms
+//   counts    events per minute and action over a random day, 2 clients           → counts_rps, counts_p99_ms, counts_cpu_ms
+//   live      the live page's query, a tick every 250 ms                          → live_query_p99_ms
+//             the three first with the API alone on the machine, then during the ingestion → alone_*
 //   export    1,000,000 events (--quick: 100,000) as CSV and NDJSON, a fresh API each → *_rows_per_s, *_peak_mb
 //             and the original's way: every row in memory before the first byte   → original_rows_per_s, original_peak_mb
 //   consumer  its stored events/s with no API load, then during the pages' load   → consumer_eps_*
@@ -61,32 +62,24 @@ async function main() {
     await db.query('DELETE FROM useractions_offsets').catch(() => undefined);
     await db.end();
   }
+  // The API alone first (nothing else runs): what it costs, before the ingestion shares the cores.
+  const alone = await readPhases('alone');
   const stateDir = mkdtempSync(join(tmpdir(), 'user-actions-bench-api-kafka-'));
   kafkaScript('start', stateDir);
   const env = { ...baseEnv(TOPIC, 'bench-api-loader'), DATABASE_URL: databaseUrl };
   const consumer = startDaemon('consumer', env, [], 'api-consumer');
   await waitReady(PORTS.consumer);
   const producer = startDaemon('producer', env, ['--rate', '5000'], 'api-producer');
-  let api;
   try {
     await sleep(5_000);
     say(`consumer at 5,000 events/s, no API load, ${SIZE.seconds} s`);
     const consumerAlone = await consumerRate(SIZE.seconds);
     say(`  ${Math.round(consumerAlone).toLocaleString('en')} events/s stored`);
-    api = await startApi('api-load');
-    const [pages, consumerLoaded] = await Promise.all([
-      load('pages of 100 in a random hour', 16, () => `/api/user/actions?limit=100&${randomRange(3_600_000)}`),
-      consumerRate(SIZE.seconds),
+    const [{ pages, counts, live }, consumerLoaded] = await Promise.all([
+      readPhases('load'),
+      sleep(1_000).then(() => consumerRate(SIZE.seconds)),
     ]);
-    say(`  consumer meanwhile: ${Math.round(consumerLoaded).toLocaleString('en')} events/s stored`);
-    const counts = await load(
-      'counts per minute over a random day',
-      2,
-      () => `/api/user/actions/counts?bucket=minute&${randomRange(DAY_MS)}`,
-    );
-    const live = await liveQuery();
-    await api.stop();
-    api = undefined;
+    say(`  consumer during the pages: ${Math.round(consumerLoaded).toLocaleString('en')} events/s stored`);
 
     const exportDays = (SIZE.exportRows / SIZE.rows) * DAYS;
     const exportStart = firstDay + DAY_MS;
@@ -110,11 +103,18 @@ async function main() {
 
     const results = {
       rows: SIZE.rows,
+      alone_page_rps: Math.round(alone.pages.rps),
+      alone_page_p99_ms: alone.pages.p99,
+      alone_page_cpu_ms: Number(alone.pages.cpuMs.toFixed(2)),
+      alone_counts_p99_ms: alone.counts.p99,
+      alone_counts_cpu_ms: Number(alone.counts.cpuMs.toFixed(2)),
+      alone_live_query_p99_ms: Math.round(alone.live.p99),
       page_rps: Math.round(pages.rps),
       page_p99_ms: pages.p99,
+      page_cpu_ms: Number(pages.cpuMs.toFixed(2)),
       counts_rps: Number(counts.rps.toFixed(1)),
       counts_p99_ms: counts.p99,
-      live_first_tick_ms: Math.round(live.firstMs),
+      counts_cpu_ms: Number(counts.cpuMs.toFixed(2)),
       live_query_p99_ms: Math.round(live.p99),
       export_rows: csv.rows,
       csv_rows_per_s: Math.round(csv.rowsPerSecond),
@@ -136,13 +136,40 @@ async function main() {
     say('');
     say(JSON.stringify(results));
   } finally {
-    await api?.stop().catch(() => undefined);
     await producer.stop().catch(() => undefined);
     await consumer.stop().catch(() => undefined);
     kafkaScript('stop', stateDir);
     rmSync(stateDir, { recursive: true, force: true });
     if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
+  }
+}
+
+/**
+ * Pages, counts and the live page's query through a fresh API; the consumer's rate is read during the
+ * pages' load by the caller.
+ * @param {string} when
+ */
+async function readPhases(when) {
+  say(`the API, ${when === 'alone' ? 'alone on the machine' : 'while the consumer stores 5,000 events/s'}`);
+  const api = await startApi(`api-${when}`);
+  try {
+    const pages = await load(
+      'pages of 100 in a random hour',
+      16,
+      () => `/api/user/actions?limit=100&${randomRange(3_600_000)}`,
+      api.pid,
+    );
+    const counts = await load(
+      'counts per minute over a random day',
+      2,
+      () => `/api/user/actions/counts?bucket=minute&${randomRange(DAY_MS)}`,
+      api.pid,
+    );
+    const live = await liveQuery();
+    return { pages, counts, live };
+  } finally {
+    await api.stop();
   }
 }
 

@@ -63,7 +63,7 @@ describe('the read API', () => {
     expect((await api.stop()).code).toBe(0);
   });
 
-  it('counts events per minute, hour and day and action exactly as SQL does, and caps the buckets', async () => {
+  it('counts events per minute, hour and day and action exactly as SQL does, whatever the bounds and after a DELETE, and caps the buckets', async () => {
     const world = await knownWorld();
     const api = await startApi(world);
     for (const bucket of ['minute', 'hour', 'day'] as const) {
@@ -81,6 +81,28 @@ describe('the read API', () => {
       );
       expect(body.counts).toEqual(rows);
       expect(body.counts.reduce((sum, row) => sum + row.count, 0)).toBeGreaterThan(0);
+    }
+    // Bounds inside a minute (its events are on the minute): the tally's whole minutes and the events at the ends.
+    await world.db.query(`DELETE FROM useractions WHERE userid = '00000000-0000-4000-8000-000000000003'`);
+    for (const [start, end, userId] of [
+      ['2026-11-01T01:00:00.000001Z', '2026-11-01T02:00:00Z'],
+      ['2026-11-01T01:00:30+01:00', '2026-11-01T00:59:59.999999Z'],
+      ['2026-11-01T03:00:00Z', '2026-11-01T03:00:00Z'],
+      ['2026-11-01T03:00:00Z', '2026-11-01T05:30:00Z', '00000000-0000-4000-8000-000000000002'],
+    ] as const) {
+      const user = userId === undefined ? '' : `&userId=${userId}`;
+      const response = await api.get(
+        `/api/user/actions/counts?bucket=minute&startTimeStamp=${encodeURIComponent(start)}&endTimeStamp=${encodeURIComponent(end)}${user}`,
+      );
+      const body = (await response.json()) as { counts: { start: string; action: string; count: number }[] };
+      const { rows } = await world.db.query(
+        `SELECT to_char(date_trunc('minute', "timestamp", 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS start,
+                action, count(*)::int AS count
+         FROM useractions WHERE "timestamp" BETWEEN $1 AND $2 AND ($3::uuid IS NULL OR userid = $3)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+        [start, end, userId ?? null],
+      );
+      expect(body.counts, `${start} to ${end}`).toEqual(rows);
     }
     const tooMany = await api.get('/api/user/actions/counts?bucket=minute&startTimeStamp=2026-01-01&endTimeStamp=2026-12-01');
     expect(tooMany.status).toBe(400);
@@ -176,7 +198,11 @@ describe('the read API', () => {
     const world = await knownWorld();
     const role = `reader_${world.groupId.replace(/\W/g, '_')}`.slice(0, 60);
     await world.db.query(`CREATE ROLE ${role} LOGIN`);
-    await world.db.query(`GRANT SELECT ON useractions TO ${role}`);
+    const grants = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8').match(
+      /^\s*GRANT .* TO user_actions_reader;$/gm,
+    );
+    expect(grants).toHaveLength(1);
+    for (const grant of grants ?? []) await world.db.query(grant.trim().replace('user_actions_reader', role));
     const url = new URL(world.databaseUrl);
     url.username = role;
     const api = await startApi({ env: { ...world.env, DATABASE_URL: url.toString() } });

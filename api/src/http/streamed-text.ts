@@ -15,7 +15,6 @@ export interface TextShape {
 }
 
 export const JSON_ARRAY: TextShape = { open: '[', join: ',', close: ']', empty: '[]' };
-export const NDJSON: TextShape = { open: '', join: '\n', close: '\n', empty: '' };
 
 export async function streamedText(chunks: AsyncGenerator<string[]>, shape: TextShape): Promise<Readable> {
   const first = await chunks.next();

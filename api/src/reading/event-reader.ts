@@ -8,10 +8,12 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { SILENCE_GRACE_MS } from './read-pool.js';
-import type { Bucket, EventFilter, Keyset, ReadSql } from './read-sql.js';
+import type { Bucket, EventFilter, Keyset, ReadSql, WholeMinutes } from './read-sql.js';
 
 /** Rows fetched per round trip of a stream, and joined into one chunk of the response. */
 const STREAM_BATCH = 500;
+/** The size of a chunk of a COPY's output passed on to the response. */
+const COPY_CHUNK_BYTES = 64 * 1024;
 
 export interface Page {
   /** Each event's JSON text. */
@@ -20,19 +22,16 @@ export interface Page {
   next?: Keyset;
 }
 
-export interface CountRow {
-  start: string;
-  action: string;
-  count: number;
-}
-
 export interface EventReader {
   page(filter: EventFilter, after: Keyset | undefined, limit: number): Promise<Page>;
-  counts(filter: EventFilter, bucket: Bucket): Promise<CountRow[]>;
+  /** The counts as a JSON array's members, `{start, action, count}` by bucket and action, streamed. */
+  counts(filter: EventFilter, bucket: Bucket): Promise<Readable>;
   /** Every matching event's JSON text, in order, in chunks of up to a fetch's rows. */
   stream(filter: EventFilter): AsyncGenerator<string[]>;
   /** The range as CSV with a header; the connection is held until the stream ends. */
   csv(filter: EventFilter): Promise<Readable>;
+  /** The range as NDJSON, each line as a page sends the event; the same. */
+  ndjson(filter: EventFilter): Promise<Readable>;
 }
 
 interface SocketOf {
@@ -61,7 +60,11 @@ function silenceGuard(client: pg.PoolClient, ms: number) {
 async function streamingClient(pool: pg.Pool, ms: number): Promise<pg.PoolClient> {
   const client = await pool.connect();
   try {
-    await client.query(`BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
+    // Idle in its transaction too while a slow client takes what PostgreSQL has already sent.
+    const timeout = Math.trunc(ms);
+    await client.query(
+      `BEGIN READ ONLY; SET LOCAL statement_timeout = ${timeout}; SET LOCAL idle_in_transaction_session_timeout = ${timeout}`,
+    );
     return client;
   } catch (error) {
     client.release(error as Error);
@@ -71,10 +74,10 @@ async function streamingClient(pool: pg.Pool, ms: number): Promise<pg.PoolClient
 
 /**
  * node-postgres gives up on a query that has not ended within the pool's `query_timeout` (a page's
- * bound); a stream's own is the export timeout, read from the query object itself.
+ * bound); a stream's own is its statement's timeout, read from the query object itself.
  */
-function longRead<Query extends object>(query: Query, timeouts: { exportMs: number }): Query {
-  return Object.assign(query, { query_timeout: timeouts.exportMs + SILENCE_GRACE_MS });
+function longRead<Query extends object>(query: Query, timeoutMs: number): Query {
+  return Object.assign(query, { query_timeout: timeoutMs + SILENCE_GRACE_MS });
 }
 
 async function commitAndRelease(client: pg.PoolClient): Promise<void> {
@@ -97,14 +100,22 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
       };
     },
 
+    // A count is bounded by the query timeout, a stream of events by the export timeout.
     async counts(filter, bucket) {
-      return (await pool.query<CountRow>(sql.counts(filter, bucket))).rows;
+      const { start, end, userId } = filter;
+      const minutes =
+        userId === undefined && start !== undefined && end !== undefined
+          ? (await pool.query<WholeMinutes>(sql.wholeMinutes(start, end))).rows[0]
+          : undefined;
+      return copyOut(sql.copyCounts(filter, bucket, minutes), timeouts.queryMs);
     },
 
     async *stream(filter) {
       const client = await streamingClient(pool, timeouts.exportMs);
       const { text, values } = sql.all(filter);
-      const rows = client.query(longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts));
+      const rows = client.query(
+        longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts.exportMs),
+      );
       const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
       let finished = false;
       let failure: Error | undefined;
@@ -114,11 +125,14 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
           silence.touch();
           chunk.push(row[0]);
           if (chunk.length === STREAM_BATCH) {
+            // Waiting for the client, however slow, is no silence of PostgreSQL's.
+            silence.clear();
             yield chunk;
             chunk = [];
             silence.touch();
           }
         }
+        silence.clear();
         if (chunk.length > 0) yield chunk;
         finished = true;
       } catch (error) {
@@ -133,23 +147,41 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
       }
     },
 
-    async csv(filter) {
-      const client = await streamingClient(pool, timeouts.exportMs);
-      const copy = client.query(longRead(copyTo(sql.copyCsv(filter)), timeouts));
-      const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
-      const output = new Transform({
-        transform(chunk, _encoding, callback) {
-          silence.touch();
-          callback(null, chunk);
-        },
-      });
-      // Ended, failed, or its client went away (which destroys the COPY: that connection is not reused).
-      pipeline(copy, output, (error) => {
-        silence.clear();
-        if (error) client.release(error);
-        else void commitAndRelease(client);
-      });
-      return output;
-    },
+    csv: (filter) => copyOut(sql.copyCsv(filter), timeouts.exportMs),
+    ndjson: (filter) => copyOut(sql.copyNdjson(filter), timeouts.exportMs),
   };
+
+  /** A COPY … TO STDOUT as a stream, through a connection of its own. */
+  async function copyOut(statement: string, timeoutMs: number): Promise<Readable> {
+    const client = await streamingClient(pool, timeoutMs);
+    const copy = client.query(longRead(copyTo(statement), timeoutMs));
+    const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
+    // COPY sends a message a row: gathered into larger chunks, which the response writes at once.
+    let gathered: Buffer[] = [];
+    let bytes = 0;
+    const output = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        silence.touch();
+        gathered.push(chunk);
+        bytes += chunk.length;
+        if (bytes < COPY_CHUNK_BYTES) return callback();
+        const whole = Buffer.concat(gathered, bytes);
+        gathered = [];
+        bytes = 0;
+        callback(null, whole);
+      },
+      flush(callback) {
+        callback(null, bytes > 0 ? Buffer.concat(gathered, bytes) : undefined);
+      },
+    });
+    // PostgreSQL has sent it all: what is left waits for the client, however slow, not for PostgreSQL.
+    copy.once('end', () => silence.clear());
+    // Ended, failed, or its client went away (which destroys the COPY: that connection is not reused).
+    pipeline(copy, output, (error) => {
+      silence.clear();
+      if (error) client.release(error);
+      else void commitAndRelease(client);
+    });
+    return output;
+  }
 }

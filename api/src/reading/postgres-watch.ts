@@ -32,7 +32,11 @@ export function watchPostgres(pool: pg.Pool, sql: ReadSql, readiness: Readiness,
       readiness.met(POSTGRES);
     } catch (caught) {
       const error = toError(caught);
-      if (codeOf(error) === UNDEFINED_TABLE) readiness.unmetBecause(POSTGRES, `the table ${table} is not created yet`);
+      if (codeOf(error) === UNDEFINED_TABLE)
+        readiness.unmetBecause(
+          POSTGRES,
+          `the table ${table} or its tallies are not created yet: a consumer of this version makes them`,
+        );
       else if (isTransientPgError(error)) readiness.unmetBecause(POSTGRES, outageReason(error));
       else return fail(toFatalPgError(error));
     }

@@ -1,11 +1,11 @@
 /**
  * `GET /api/user/actions/export`: a range as a download, streamed: CSV straight from PostgreSQL's
- * `COPY … TO STDOUT` (its own quoting, a header line), or NDJSON, one event's JSON per line.
+ * `COPY … TO STDOUT` (its own quoting, a header line), or NDJSON, one event's JSON per line, also by COPY.
  */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { exportQuery } from '../http/parameters.js';
-import { NDJSON, reportFailure, streamedText } from '../http/streamed-text.js';
+import { reportFailure } from '../http/streamed-text.js';
 import type { EventReader } from '../reading/event-reader.js';
 import { CSV_COLUMNS } from '../reading/read-sql.js';
 import { eventFilter } from './event-filter.js';
@@ -27,7 +27,7 @@ export function exportRoute(app: FastifyInstance, reader: EventReader): void {
       const filter = eventFilter(filters);
       reply.header('content-disposition', `attachment; filename="user-actions.${format}"`);
       if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(reportFailure(await reader.csv(filter), request));
-      return reply.type('application/x-ndjson').send(reportFailure(await streamedText(reader.stream(filter), NDJSON), request));
+      return reply.type('application/x-ndjson').send(reportFailure(await reader.ndjson(filter), request));
     },
   );
 }
