@@ -5,12 +5,12 @@
  * COPY path, and by PostgreSQL from the rows actually inserted on the staging path (a duplicate skipped
  * is never counted). Statement-level triggers subtract what any `DELETE` removes and empty the tallies
  * on `TRUNCATE`. Rows inserted by anything but the consumer are not counted: `recount` counts again.
- * A trigger on INSERT would count every writer's rows too, but cost 9–14% of the store step
- * (docs/benchmarks.md); adding a batch's counts costs about 1%.
+ * A trigger on INSERT would count every writer's rows too, but cost 9–14% of the store step where
+ * adding a batch's counts costs about 4% (docs/api.md).
  *
- * Several consumers store the same minutes at once: each session adds to a row of its own (`shard`, from
- * its backend pid) instead of queueing on one row per minute and action until the other commits. Rows
- * are added in key order, so two sessions that share a shard never deadlock. Readers sum the shards.
+ * One row per minute (or second) and action, so that the API reads a day of minutes without grouping
+ * them. Several consumers adding to the same minute wait for each other only while the other commits:
+ * the counts travel with the COMMIT. Rows are added in key order, so two sessions never deadlock.
  *
  * The per-second tally is a ring of two hours of slots (the second's epoch modulo RING_SECONDS): it takes
  * only events from the last hour and the next minute, so a slot still holding an older second is simply
@@ -24,7 +24,6 @@ import type { SecondCount } from './copy-text.js';
 /** How far back the per-second tally counts, and how far ahead (a device's clock a little fast). */
 const SECONDS_KEPT = "now() - interval '1 hour'";
 const SECONDS_AHEAD = "now() + interval '1 minute'";
-const SHARDS = 8;
 
 export function tallySqlFor({ schema, name }: TableName) {
   const { perMinute, perSecond } = talliesOf({ ...(schema !== undefined && { schema }), name });
@@ -33,31 +32,31 @@ export function tallySqlFor({ schema, name }: TableName) {
   const table = inSchema(name);
   const addFunction = inSchema(own('_tally_add'));
   const triggerFunction = inSchema(own('_tally_removed'));
-  /** Adds `counts` (minute, action, events) to the per-minute tally, in the shard `shard`. */
-  const addMinutes = (counts: string, shard: string) => `
-INSERT INTO ${perMinute} AS t (minute, action, shard, events)
-SELECT minute, action, ${shard}, events FROM (${counts}) AS c ORDER BY 1, 2
-ON CONFLICT (minute, action, shard) DO UPDATE SET events = t.events + EXCLUDED.events`;
+  /** Adds `counts` (minute, action, events) to the per-minute tally. */
+  const addMinutes = (counts: string) => `
+INSERT INTO ${perMinute} AS t (minute, action, events)
+SELECT minute, action, events FROM (${counts}) AS c ORDER BY 1, 2
+ON CONFLICT (minute, action) DO UPDATE SET events = t.events + EXCLUDED.events`;
   /** Adds `counts` (second, action, events) to the per-second ring, those of its span only. */
-  const addSeconds = (counts: string, shard: string) => `
-INSERT INTO ${perSecond} AS t (slot, action, shard, second, events)
-SELECT (extract(epoch FROM second)::bigint % ${RING_SECONDS})::int, action, ${shard}, second, events FROM (${counts}) AS c
+  const addSeconds = (counts: string) => `
+INSERT INTO ${perSecond} AS t (slot, action, second, events)
+SELECT (extract(epoch FROM second)::bigint % ${RING_SECONDS})::int, action, second, events FROM (${counts}) AS c
 WHERE second >= ${SECONDS_KEPT} AND second < ${SECONDS_AHEAD}
 ORDER BY 1, 2
-ON CONFLICT (slot, action, shard) DO UPDATE SET
+ON CONFLICT (slot, action) DO UPDATE SET
   events = CASE WHEN t.second = EXCLUDED.second THEN t.events + EXCLUDED.events
                 WHEN t.second < EXCLUDED.second THEN EXCLUDED.events ELSE t.events END,
   second = greatest(t.second, EXCLUDED.second)`;
   const countStored = [
     addMinutes(
       `SELECT date_trunc('minute', "timestamp", 'UTC') AS minute, action, count(*) AS events FROM ${table} GROUP BY 1, 2`,
-      '0',
     ),
     addSeconds(
       `SELECT date_trunc('second', "timestamp") AS second, action, count(*) AS events FROM ${table}
        WHERE "timestamp" >= ${SECONDS_KEPT} GROUP BY 1, 2`,
-      '0',
     ),
+    // A table's worth of rows at once: planned by statistics from the start, not autovacuum's next round.
+    `ANALYZE ${perMinute}, ${perSecond}`,
   ];
   /** `SELECT <add>(…)` of the events per second and action of `rows` (with `sign`), grouped by PostgreSQL. */
   const addGrouped = (rows: string, sign = '') => `
@@ -82,17 +81,15 @@ SELECT ${addFunction}(array_agg(second), array_agg(action), array_agg(events)) F
       `CREATE TABLE IF NOT EXISTS ${perMinute} (
   minute TIMESTAMPTZ NOT NULL,
   action TEXT        NOT NULL,
-  shard  SMALLINT    NOT NULL,
   events BIGINT      NOT NULL,
-  PRIMARY KEY (minute, action, shard)
+  PRIMARY KEY (minute, action)
 )`,
       `CREATE TABLE IF NOT EXISTS ${perSecond} (
   slot   INTEGER     NOT NULL,
   action TEXT        NOT NULL,
-  shard  SMALLINT    NOT NULL,
   second TIMESTAMPTZ NOT NULL,
   events BIGINT      NOT NULL,
-  PRIMARY KEY (slot, action, shard)
+  PRIMARY KEY (slot, action)
 )`,
     ],
 
@@ -113,8 +110,8 @@ CREATE OR REPLACE FUNCTION ${addFunction}(seconds bigint[], actions text[], coun
 LANGUAGE sql SECURITY DEFINER SET search_path FROM CURRENT AS $$
 WITH s AS (
   SELECT to_timestamp(second) AS second, action, events FROM unnest(seconds, actions, counts) AS c(second, action, events)
-), minutes AS (${addMinutes(`SELECT date_trunc('minute', second, 'UTC') AS minute, action, sum(events) AS events FROM s GROUP BY 1, 2`, `pg_backend_pid() % ${SHARDS}`)})
-${addSeconds('SELECT second, action, events FROM s', `pg_backend_pid() % ${SHARDS}`)}
+), minutes AS (${addMinutes(`SELECT date_trunc('minute', second, 'UTC') AS minute, action, sum(events) AS events FROM s GROUP BY 1, 2`)})
+${addSeconds('SELECT second, action, events FROM s')}
 $$`,
       `
 CREATE OR REPLACE FUNCTION ${triggerFunction}() RETURNS trigger LANGUAGE plpgsql
