@@ -34,6 +34,24 @@ export async function streamedText(chunks: AsyncGenerator<string[]>, shape: Text
 }
 
 /**
+ * A stream from PostgreSQL (a COPY) inside `open` and `close`, once its first chunk has come: a query
+ * that fails at once is still a proper 503, not a 200 cut short.
+ */
+export async function startedStream(source: Readable, { open = '', close = '' } = {}): Promise<Readable> {
+  const chunks: AsyncIterator<Buffer> = source[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  async function* text() {
+    if (open) yield open;
+    for (let chunk = first; !chunk.done; chunk = await chunks.next()) yield chunk.value;
+    if (close) yield close;
+  }
+  const readable = Readable.from(text());
+  // The response went away: stop reading, which gives the connection back.
+  readable.on('close', () => source.destroy());
+  return readable;
+}
+
+/**
  * A stream that fails after its status was sent can only be cut short; the client sees it end early,
  * and the log says why (a client that went away is no failure of ours).
  */

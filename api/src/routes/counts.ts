@@ -1,11 +1,10 @@
 /** `GET /api/user/actions/counts`: events per time bucket and action over a range, capped in buckets. */
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { countsQuery, MAX_BUCKETS } from '../http/parameters.js';
 import { badParameter } from '../http/problems.js';
-import { reportFailure } from '../http/streamed-text.js';
+import { reportFailure, startedStream } from '../http/streamed-text.js';
 import type { EventReader } from '../reading/event-reader.js';
 import type { Bucket } from '../reading/read-sql.js';
 import { eventFilter } from './event-filter.js';
@@ -47,20 +46,12 @@ export function countsRoute(app: FastifyInstance, reader: EventReader): void {
           `the range holds ${buckets} ${bucket}s, more than ${MAX_BUCKETS}: narrow the range or take a wider bucket`,
         );
       }
-      const counts = await reader.counts(filter, bucket);
-      const chunks: AsyncIterator<Buffer> = counts[Symbol.asyncIterator]();
-      // PostgreSQL has counted (or failed: a 503) before the status is sent.
-      const first = await chunks.next();
       // The counts are JSON text already, streamed from PostgreSQL inside the answer's object.
       const range = JSON.stringify({ bucket, start: new Date(start.ms).toISOString(), end: new Date(end.ms).toISOString() });
-      async function* answer() {
-        yield `${range.slice(0, -1)},"counts":[`;
-        for (let chunk = first; !chunk.done; chunk = await chunks.next()) yield chunk.value;
-        yield ']}';
-      }
-      const body = Readable.from(answer());
-      // The response went away: stop reading, which gives the connection back.
-      body.on('close', () => counts.destroy());
+      const body = await startedStream(await reader.counts(filter, bucket), {
+        open: `${range.slice(0, -1)},"counts":[`,
+        close: ']}',
+      });
       reply.type('application/json; charset=utf-8');
       return reply.send(reportFailure(body, request) as never);
     },

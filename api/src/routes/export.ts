@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { exportQuery } from '../http/parameters.js';
-import { reportFailure } from '../http/streamed-text.js';
+import { reportFailure, startedStream } from '../http/streamed-text.js';
 import type { EventReader } from '../reading/event-reader.js';
 import { CSV_COLUMNS } from '../reading/read-sql.js';
 import { eventFilter } from './event-filter.js';
@@ -26,8 +26,11 @@ export function exportRoute(app: FastifyInstance, reader: EventReader): void {
       const { format, ...filters } = request.query;
       const filter = eventFilter(filters);
       reply.header('content-disposition', `attachment; filename="user-actions.${format}"`);
-      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(reportFailure(await reader.csv(filter), request));
-      return reply.type('application/x-ndjson').send(reportFailure(await reader.ndjson(filter), request));
+      // PostgreSQL has begun (or failed: a 503) before the status is sent.
+      if (format === 'csv') {
+        return reply.type('text/csv; charset=utf-8').send(reportFailure(await startedStream(await reader.csv(filter)), request));
+      }
+      return reply.type('application/x-ndjson').send(reportFailure(await startedStream(await reader.ndjson(filter)), request));
     },
   );
 }
