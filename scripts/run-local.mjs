@@ -2,6 +2,8 @@
 // `npm start`: the whole pipeline on this machine without Docker — the local Kafka broker
 // (scripts/kafka.sh), PostgreSQL from DATABASE_URL, one producer, one consumer and the API — until Ctrl-C.
 // The broker is stopped on exit only if this script started it.
+// First: a Node.js outside the supported range stops here with one line, before a broker is started.
+import '../shared/dist/node-version.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';

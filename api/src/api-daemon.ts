@@ -88,5 +88,5 @@ runDaemon(
       ]);
     }
   },
-  { logger, shutdownGraceMs: 9_000 },
+  { logger },
 );

@@ -70,5 +70,5 @@ runDaemon(
       ]);
     }
   },
-  { logger, shutdownGraceMs: 9_000 },
+  { logger },
 );

@@ -20,5 +20,5 @@ runDaemon(
       replayed === 0 ? 'no dead letters to replay' : 'replayed dead letters',
     );
   },
-  { logger, shutdownGraceMs: 9_000 },
+  { logger },
 );

@@ -93,5 +93,5 @@ runDaemon(
       ]);
     }
   },
-  { logger, shutdownGraceMs: 9_000 },
+  { logger },
 );

@@ -5,17 +5,12 @@
 import { ConfigError, type Env } from './config.js';
 import { takeEarlySignals } from './early-signals.js';
 import { FATAL_CODES, FatalError, isAbortError, toError } from './errors.js';
+import { EXIT_CODES } from './exit-codes.js';
 import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 import { logProcessWarnings } from './process-warnings.js';
 
-export const EXIT_CODES = {
-  ok: 0,
-  failed: 1,
-  /** EX_CONFIG from sysexits.h: the configuration is wrong, restarting will not help. */
-  config: 78,
-  interrupted: 130,
-} as const;
+export { EXIT_CODES };
 
 /** Prints the help and exits 0 when the command line asks for it (`--help` or `-h`). */
 export function exitWithHelpIfAsked(help: string, argv: readonly string[] = process.argv.slice(2)): void {
@@ -35,17 +30,21 @@ export function loadConfigOrExit<Config>(name: string, load: (env: Env) => Confi
   }
 }
 
+/**
+ * How long a graceful stop may take before the process is ended anyway: inside the 10 s that
+ * `docker stop` waits by default (compose's file gives 15 s), with a second to spare.
+ */
+export const SHUTDOWN_GRACE_MS = 9_000;
+
 export interface DaemonOptions {
   logger: Logger;
-  /** How long a graceful stop may take before the process is ended anyway. */
-  shutdownGraceMs: number;
 }
 
 /**
  * Runs `run` until it returns or fails. `run` receives a signal that aborts on SIGTERM/SIGINT and must
  * then stop its parts in order and return.
  */
-export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger, shutdownGraceMs }: DaemonOptions): void {
+export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger }: DaemonOptions): void {
   const controller = new AbortController();
   logProcessWarnings(logger);
   const onSignal = (signal: NodeJS.Signals) => {
@@ -56,9 +55,9 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger,
     logger.info({ signal }, 'shutting down');
     controller.abort();
     setTimeout(() => {
-      logger.error({ shutdownGraceMs }, 'graceful shutdown took too long; exiting');
+      logger.error({ shutdownGraceMs: SHUTDOWN_GRACE_MS }, 'graceful shutdown took too long; exiting');
       process.exit(EXIT_CODES.failed);
-    }, shutdownGraceMs).unref();
+    }, SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

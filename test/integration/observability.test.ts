@@ -37,7 +37,9 @@ it('both daemons serve metrics that match what was produced and stored, and say 
       metric(text, 'user_actions_event_delay_seconds_count') === sent,
     { what: 'the stored counter and the delay histogram to reach what was sent' },
   );
-  expect(metric(consumerMetrics, 'user_actions_events_consumed_total')).toBe(sent);
+  // A batch read again after a rebalance is consumed twice and skipped once as redelivered.
+  const redelivered = metric(consumerMetrics, 'user_actions_events_redelivered_total');
+  expect(metric(consumerMetrics, 'user_actions_events_consumed_total')).toBe(sent + redelivered);
   expect(metric(consumerMetrics, 'user_actions_consumer_lag_messages')).toBe(0);
   expect(metric(consumerMetrics, 'user_actions_insert_duration_seconds_count')).toBeGreaterThan(0);
   expect(metric(consumerMetrics, 'user_actions_event_delay_seconds_bucket', 'le="+Inf"')).toBe(sent);
@@ -48,7 +50,9 @@ it('both daemons serve metrics that match what was produced and stored, and say 
     'SELECT action, count(*) FROM useractions GROUP BY action',
   );
   for (const { action, count } of byAction.rows) {
-    expect(metric(consumerMetrics, 'user_actions_events_consumed_total', `action="${action}"`), action).toBe(Number(count));
+    const consumed = metric(consumerMetrics, 'user_actions_events_consumed_total', `action="${action}"`);
+    if (redelivered === 0) expect(consumed, action).toBe(Number(count));
+    else expect(consumed, action).toBeGreaterThanOrEqual(Number(count));
   }
   expect(await get(consumerPort, '/readyz')).toMatchObject({ status: 200 });
   expect(await get(consumerPort, '/healthz')).toMatchObject({ status: 200 });
