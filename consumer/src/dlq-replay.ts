@@ -5,7 +5,14 @@
  * Messages that still cannot be stored simply become dead letters again; a message without `EventId`
  * keeps the id derived from its original position, so replaying twice never stores it twice.
  */
-import { connectWithRetry, createKafka, createReliableProducer, type Logger, topicEnds } from '@user-actions/shared';
+import {
+  connectWithRetry,
+  createKafka,
+  createReliableProducer,
+  type Logger,
+  runShutdownSteps,
+  topicEnds,
+} from '@user-actions/shared';
 import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import { DLQ_HEADERS } from './decoding/message-origin.js';
@@ -42,10 +49,10 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
 
   const producer = createReliableProducer(connection, logger);
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
-  await producer.connect();
-  await consumer.connect();
   let replayed = 0;
   try {
+    await connectWithRetry(() => producer.connect(), config, logger, signal);
+    await connectWithRetry(() => consumer.connect(), config, logger, signal);
     await consumer.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       signal.addEventListener('abort', () => resolve(), { once: true });
@@ -79,8 +86,11 @@ export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, 
         .catch(reject);
     });
   } finally {
-    await consumer.disconnect();
-    await producer.disconnect();
+    // Both are released even when one fails; the first failure is the one reported.
+    await runShutdownSteps(logger, [
+      ['leave the replay group', () => consumer.disconnect()],
+      ['disconnect the producer', () => producer.disconnect()],
+    ]);
   }
   return replayed;
 }

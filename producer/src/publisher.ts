@@ -25,7 +25,7 @@ export async function startPublisher(
     await ensureTopic(
       admin,
       { topic: config.topic, partitions: config.topicPartitions, retentionMs: config.topicRetentionMs },
-      logger,
+      { logger, signal },
     );
   } finally {
     await admin.disconnect();

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ensureTopic, topicEnds } from '../src/kafka/topics.js';
 
+/** A shutdown that never comes. */
+const NEVER = new AbortController().signal;
 const ENDS = [{ partition: 0, offset: '2', low: '0', high: '2' }];
 
 function protocolError(type: string, retriable: boolean) {
@@ -26,19 +28,20 @@ function adminFailingWith(...errors: Error[]) {
 describe('topicEnds', () => {
   it('waits out a partition that has no leader yet, as right after the topic is created', async () => {
     const { admin, calls } = adminFailingWith(protocolError('NOT_LEADER_FOR_PARTITION', true));
-    await expect(topicEnds(admin, 'events')).resolves.toEqual(ENDS);
+    await expect(topicEnds(admin, 'events', { signal: NEVER })).resolves.toEqual(ENDS);
     expect(calls()).toBe(2);
   });
 
   it('throws at once when it is not allowed to read the topic', async () => {
     const { admin, calls } = adminFailingWith(protocolError('TOPIC_AUTHORIZATION_FAILED', false));
-    await expect(topicEnds(admin, 'events')).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
+    await expect(topicEnds(admin, 'events', { signal: NEVER })).rejects.toThrow('TOPIC_AUTHORIZATION_FAILED');
     expect(calls()).toBe(1);
   });
 });
 
 describe('ensureTopic', () => {
   const logger = pino({ level: 'silent' });
+  const spec = { topic: 'events', partitions: 6, retentionMs: 604_800_000 };
   /** An admin for a topic that does not exist yet, whose creation fails with `errors` in turn. */
   function adminCreatingAfter(...errors: Error[]) {
     let calls = 0;
@@ -57,23 +60,31 @@ describe('ensureTopic', () => {
 
   it('waits while a cluster has fewer brokers registered than the replication factor, as while it starts', async () => {
     const { admin, calls } = adminCreatingAfter(tooFewBrokers(), tooFewBrokers());
-    await ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger);
+    await ensureTopic(admin, spec, { logger, signal: NEVER });
     expect(calls()).toBe(3);
   });
 
   it('stops with what to fix when the brokers do not come', async () => {
     const { admin } = adminCreatingAfter(...Array.from({ length: 50 }, tooFewBrokers));
-    await expect(ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger, 300)).rejects.toThrow(
+    await expect(ensureTopic(admin, spec, { logger, signal: NEVER, maxWaitMs: 300 })).rejects.toThrow(
       /fewer brokers are up than the cluster's default.replication.factor/,
     );
+  });
+
+  it('gives up waiting for the brokers as soon as the daemon is asked to stop', async () => {
+    const { admin } = adminCreatingAfter(...Array.from({ length: 50 }, tooFewBrokers));
+    const stop = new AbortController();
+    const waiting = ensureTopic(admin, spec, { logger, signal: stop.signal });
+    setTimeout(() => stop.abort(), 50);
+    const started = Date.now();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('stops at once when it may not create the topic', async () => {
     const denied = new KafkaJSAggregateError('Topic creation errors', [protocolError('TOPIC_AUTHORIZATION_FAILED', false)]);
     const { admin, calls } = adminCreatingAfter(denied);
-    await expect(ensureTopic(admin, { topic: 'events', partitions: 6, retentionMs: 604_800_000 }, logger)).rejects.toThrow(
-      'Topic creation errors',
-    );
+    await expect(ensureTopic(admin, spec, { logger, signal: NEVER })).rejects.toThrow('Topic creation errors');
     expect(calls()).toBe(1);
   });
 });

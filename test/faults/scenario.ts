@@ -178,7 +178,7 @@ export function acknowledgedBy(producer: Daemon): string[] {
 async function waitForCatchUp(world: World): Promise<void> {
   await waitFor(
     async () => {
-      const ends = await topicEnds(world.admin, world.topic);
+      const ends = await topicEnds(world.admin, world.topic, { signal: AbortSignal.timeout(60_000) });
       const stored = await world.storedOffsets().catch(() => new Map<number, bigint>());
       return ends.filter((end) => (stored.get(end.partition) ?? 0n) !== BigInt(end.high)).length;
     },

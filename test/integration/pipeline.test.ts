@@ -35,7 +35,7 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     }
 
     // The group's offsets reach the end of every partition once the rows are stored.
-    const ends = await topicEnds(world.admin, world.topic);
+    const ends = await topicEnds(world.admin, world.topic, { signal: AbortSignal.timeout(60_000) });
     await waitFor(
       () => committedOffsets(world.admin, world.groupId, world.topic),
       (committed) => ends.every((end) => committed.get(end.partition) === BigInt(end.high)),

@@ -43,7 +43,7 @@ export async function forEachTopicBatch(
   onBatch: (messages: TopicMessage[]) => Promise<void>,
   { timeoutMs = 60_000 } = {},
 ): Promise<void> {
-  const ends = await topicEnds(admin, topic);
+  const ends = await topicEnds(admin, topic, { signal: AbortSignal.timeout(60_000) });
   const remaining = new Map(ends.filter((end) => end.high !== end.low).map((end) => [end.partition, BigInt(end.high)]));
   if (remaining.size === 0) return;
   const consumer = kafka.consumer({ groupId: `test-reader-${Date.now()}-${Math.random()}` });

@@ -85,8 +85,9 @@ export async function startLoader(
   // Kept connected: the partitions' log starts are asked for when PostgreSQL's offset is behind a batch.
   try {
     const { topic, topicPartitions: partitions, topicRetentionMs: retentionMs } = config;
-    await ensureTopic(admin, { topic, partitions, retentionMs }, logger);
-    await ensureTopic(admin, { topic: config.deadLetterTopic, partitions: 1, retentionMs: config.deadLetterRetentionMs }, logger);
+    await ensureTopic(admin, { topic, partitions, retentionMs }, { logger, signal });
+    const deadLetters = { topic: config.deadLetterTopic, partitions: 1, retentionMs: config.deadLetterRetentionMs };
+    await ensureTopic(admin, deadLetters, { logger, signal });
   } catch (error) {
     await admin.disconnect();
     throw error;

@@ -13,7 +13,7 @@ import { isTransientKafkaError, kafkaErrorTypes } from './errors.js';
 export async function topicEnds(
   admin: Admin,
   topic: string,
-  { logger, signal }: { logger?: Logger; signal?: AbortSignal } = {},
+  { logger, signal }: { logger?: Logger; signal: AbortSignal },
 ): ReturnType<Admin['fetchTopicOffsets']> {
   return withRetry(() => admin.fetchTopicOffsets(topic), {
     isRetryable: isTransientKafkaError,
@@ -35,7 +35,11 @@ export interface TopicSpec {
  * topic is left as it is, with a warning where it differs: adding partitions would move users to other
  * partitions and break the per-user order, and its retention is its operator's to change.
  */
-export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger, maxWaitMs = 60_000): Promise<void> {
+export async function ensureTopic(
+  admin: Admin,
+  spec: TopicSpec,
+  { logger, signal, maxWaitMs = 60_000 }: { logger: Logger; signal: AbortSignal; maxWaitMs?: number },
+): Promise<void> {
   // Replicas starting together race to create the topic; the losers may ask a broker that has not
   // heard of it yet. And a cluster whose brokers are still registering (compose's three-node profile)
   // refuses a replication factor it will soon have. Both pass within moments.
@@ -44,6 +48,7 @@ export async function ensureTopic(admin: Admin, spec: TopicSpec, logger: Logger,
     await withRetry(() => createOrCheckTopic(admin, spec, logger), {
       isRetryable: (error) => isTransientKafkaError(error) || tooFewBrokers(error),
       maxElapsedMs: maxWaitMs,
+      signal,
       onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
     });
   } catch (error) {

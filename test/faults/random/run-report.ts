@@ -29,7 +29,7 @@ const QUERY_TIMEOUT_MS = 3_000;
 export async function timeToStoreWhatKafkaHolds(world: World, fleet: Fleet): Promise<number> {
   const from = Date.now();
   const ends = (await waitFor(
-    () => topicEnds(world.admin, world.topic).catch(() => undefined),
+    () => topicEnds(world.admin, world.topic, { signal: AbortSignal.timeout(60_000) }).catch(() => undefined),
     (found) => found !== undefined,
     { timeoutMs: 120_000, intervalMs: 500, what: "the topic's ends" },
   )) as Awaited<ReturnType<typeof topicEnds>>;
