@@ -49,7 +49,7 @@ export function createBatchObserver(
     kafkaCommitFailed(batch, nextOffset, error) {
       // PostgreSQL holds the offset: only lag tools reading Kafka's see it late.
       logger.warn(
-        { partition: batch.partition, offset: nextOffset.toString(), reason: error.message },
+        { partition: batch.partition, offset: nextOffset.toString(), err: error },
         "Kafka's copy of the offset could not be committed; PostgreSQL's is the one that counts",
       );
     },
@@ -115,7 +115,7 @@ export function storedOffsetObserver(
       );
     },
     readFailed(error) {
-      logger.debug({ reason: toError(error).message }, "could not read PostgreSQL's offsets; trying again shortly");
+      logger.debug({ err: toError(error) }, "could not read PostgreSQL's offsets; trying again shortly");
     },
   };
 }

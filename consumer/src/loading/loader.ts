@@ -121,8 +121,7 @@ export async function startLoader(
     gauge: metrics.lag,
     endOffsets: async () =>
       new Map((await admin.fetchTopicOffsets(config.topic)).map(({ partition, high }) => [partition, BigInt(high)])),
-    onRefreshFailed: (error) =>
-      logger.debug({ reason: toError(error).message }, "could not read the partitions' ends for the lag"),
+    onRefreshFailed: (error) => logger.debug({ err: toError(error) }, "could not read the partitions' ends for the lag"),
     brokerAnswers: () => readiness.isMet(CONDITIONS.kafkaAnswers),
   });
   // PostgreSQL's offsets, not Kafka's, say where each partition starts, and find a table that went back
@@ -251,7 +250,7 @@ export async function startLoader(
   consumer.on(consumer.events.CRASH, ({ payload: { error, restart } }) => {
     readiness.unmetBecause(CONDITIONS.kafka, `Kafka consumer failed: ${error.message}`);
     if (restart) {
-      logger.warn({ reason: error.message }, 'Kafka consumer failed; kafkajs restarts it');
+      logger.warn({ err: error }, 'Kafka consumer failed; kafkajs restarts it');
       return;
     }
     if (halt.signal.aborted) return;
@@ -259,7 +258,7 @@ export async function startLoader(
       fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { code: FATAL_CODES.kafkaRefused, cause: error }));
       return;
     }
-    logger.warn({ reason: error.message }, 'the Kafka consumer stopped; starting it again');
+    logger.warn({ err: error }, 'the Kafka consumer stopped; starting it again');
     startConsuming().catch((caught: unknown) => {
       if (!isAbortError(caught)) fail(toError(caught));
     });

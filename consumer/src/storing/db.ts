@@ -47,7 +47,7 @@ export function createPool(
   });
   // An idle connection that the server drops (a restart, say) is reported here; without a listener
   // the process would crash. The next query simply opens a new connection.
-  pool.on('error', (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection was closed'));
+  pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection was closed'));
   return Object.assign(pool, { guard: guardConnections(pool, timeouts, onQuiet) });
 }
 

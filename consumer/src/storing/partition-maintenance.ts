@@ -164,11 +164,11 @@ export function startPartitionMaintenance(options: {
     } catch (caught) {
       const error = caught as Error;
       // Partitions exist INTERVALS_AHEAD ahead: a round missed costs nothing yet.
-      const fields = { reason: error.message, retryInMs: everyMs };
+      // A transient failure is known and named by its reason; anything else is logged whole, stack and cause.
       if (isTransientPgError(error)) {
-        logger.warn(fields, 'partition maintenance failed; tried again at the next round');
+        logger.warn({ reason: error.message, retryInMs: everyMs }, 'partition maintenance failed; tried again at the next round');
       } else {
-        logger.error(fields, 'partition maintenance failed; tried again at the next round');
+        logger.error({ err: error, retryInMs: everyMs }, 'partition maintenance failed; tried again at the next round');
       }
     }
   };
