@@ -5,8 +5,8 @@
 import { FATAL_CODES } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { BatchDecoder } from '../src/decoding/decoding-thread.js';
 import type { DecodedRows } from '../src/decoding/message-packing.js';
+import type { BatchDecoder } from '../src/loading/batch-decoder.js';
 import type { LoaderObserver } from '../src/loading/batch-observer.js';
 import { createKafkaBatches } from '../src/loading/kafka-batches.js';
 import type { BatchPorts } from '../src/loading/store-batch.js';

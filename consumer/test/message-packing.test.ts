@@ -1,10 +1,10 @@
 import { COLUMNS } from '@user-actions/shared/postgres/columns';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { copyRowsFrom } from '../src/decoding/copy-rows.js';
 import { deriveEventId } from '../src/decoding/decode-message.js';
 import { DLQ_HEADERS } from '../src/decoding/message-origin.js';
 import { decodeMessages, packMessages } from '../src/decoding/message-packing.js';
-import { copyRowsFrom } from '../src/storing/copy-text.js';
 
 const event = (userId: string, extra: object = {}) =>
   JSON.stringify({

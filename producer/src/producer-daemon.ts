@@ -11,8 +11,8 @@ import {
   startSummaryLog,
 } from '@user-actions/shared';
 import { loadProducerConfig, producerOptions, producerSettings } from './config.js';
+import { type EventSource, startEventSource } from './event-source.js';
 import type { EventBatch } from './events/event-batch.js';
-import { type EventSource, startEventSource } from './events/generator-thread.js';
 import { createProducerMetrics } from './metrics.js';
 import { runPacer } from './pacer.js';
 import { type Publisher, startPublisher } from './publisher.js';

@@ -21,7 +21,7 @@ async function storeCost(db, { what, partitioned, without, moveOffsets }) {
     await Promise.all([
       import(join(repo, 'consumer/dist/storing/db.js')),
       import(join(repo, 'consumer/dist/storing/migration.js')),
-      import(join(repo, 'consumer/dist/storing/copy-text.js')),
+      import(join(repo, 'consumer/dist/decoding/copy-rows.js')),
       import(join(repo, 'consumer/dist/storing/sql.js')),
       import(join(repo, 'shared/dist/logger.js')),
       import(join(repo, 'consumer/dist/config.js')),

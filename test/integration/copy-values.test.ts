@@ -1,6 +1,6 @@
 import type { UserActionRow } from '@user-actions/shared/postgres/columns';
 import { describe, expect, it } from 'vitest';
-import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
+import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
 import { createPool, insertRows } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';

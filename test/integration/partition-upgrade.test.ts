@@ -5,7 +5,7 @@
  */
 import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
-import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
+import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
 import { createPool, insertRows } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
 import { addTime, intervalStart, partitionSuffix } from '../../consumer/src/storing/partition-layout.js';

@@ -5,7 +5,7 @@
  * they need; a redelivered event is still a no-op.
  */
 import { describe, expect, it } from 'vitest';
-import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
+import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
 import { createPool, insertRows, type Pool } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
 import { maintainPartitions, type PartitionPolicy } from '../../consumer/src/storing/partition-maintenance.js';

@@ -6,7 +6,7 @@
  */
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { toCopyRows } from '../../consumer/src/storing/copy-text.js';
+import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
 import { createPool, insertRows } from '../../consumer/src/storing/db.js';
 import { migrate } from '../../consumer/src/storing/migration.js';
 import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';

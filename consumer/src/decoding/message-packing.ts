@@ -3,7 +3,7 @@
  * messages' bytes in one buffer, the rows' text in another, numbers in typed arrays. The decoding
  * thread (decode-worker.ts) runs `decodeMessages`; the loader's thread only packs and unpacks.
  */
-import { type CopyRowsParts, CopyRowsWriter } from '../storing/copy-text.js';
+import { type CopyRowsParts, CopyRowsWriter } from './copy-rows.js';
 import { decodeMessage } from './decode-message.js';
 import type { MessageHeaders } from './message-origin.js';
 

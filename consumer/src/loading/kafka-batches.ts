@@ -6,8 +6,8 @@
  */
 import { FATAL_CODES, FatalError, toError } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { BatchDecoder } from '../decoding/decoding-thread.js';
-import { copyRowsFrom } from '../storing/copy-text.js';
+import { copyRowsFrom } from '../decoding/copy-rows.js';
+import type { BatchDecoder } from './batch-decoder.js';
 import type { LoaderObserver } from './batch-observer.js';
 import { PartitionQueue } from './partition-queue.js';
 import { type BatchPorts, type DecodedBatch, type PartitionBatch, storeBatch } from './store-batch.js';

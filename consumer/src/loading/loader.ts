@@ -25,7 +25,6 @@ import {
 } from '@user-actions/shared';
 import type { Consumer } from 'kafkajs';
 import type { ConsumerConfig } from '../config.js';
-import { startBatchDecoder } from '../decoding/decoding-thread.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
 import { createBatchStore } from '../storing/batch-store.js';
@@ -33,6 +32,7 @@ import { insertRows, type Pool } from '../storing/db.js';
 import { moveOffset, readStoredOffsets } from '../storing/offsets.js';
 import { retentionCutoff } from '../storing/partition-layout.js';
 import type { TableSql } from '../storing/sql.js';
+import { startBatchDecoder } from './batch-decoder.js';
 import { createBatchObserver, type LoaderCounter, storedOffsetObserver } from './batch-observer.js';
 import { toDeadLetterMessage } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';

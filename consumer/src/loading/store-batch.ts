@@ -12,8 +12,8 @@
  */
 import { FATAL_CODES, FatalError, isAbortError, toError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
+import type { CopyRows } from '../decoding/copy-rows.js';
 import type { StoreOutcome } from '../storing/batch-store.js';
-import type { CopyRows } from '../storing/copy-text.js';
 import type { MoveResult, OffsetMove } from '../storing/offsets.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { GuardVerdict } from './dead-letter-guard.js';

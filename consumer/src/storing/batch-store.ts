@@ -5,9 +5,9 @@
  */
 import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
 import { givingUp, isRowDataError, isTransientPgError, outageReason } from '@user-actions/shared/postgres/errors';
+import type { CopyRows } from '../decoding/copy-rows.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
-import type { CopyRows } from './copy-text.js';
 import type { InsertResult } from './db.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
 import type { MoveResult, OffsetMove } from './offsets.js';

@@ -7,6 +7,7 @@ import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/
 import { codeOf, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { CopyRows } from '../decoding/copy-rows.js';
 import {
   type ConnectionGuard,
   connectionOptions,
@@ -14,7 +15,6 @@ import {
   guardConnections,
   type QuietListener,
 } from './connection-guard.js';
-import type { CopyRows } from './copy-text.js';
 import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
 import { COPY_INTO_STAGING, COUNT_EXPIRED, CREATE_STAGING, type TableSql } from './sql.js';
 

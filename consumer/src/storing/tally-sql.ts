@@ -19,7 +19,7 @@
 
 import { quoted, RING_SECONDS, type TableName, talliesOf } from '@user-actions/shared/postgres/table-name';
 import { ACTIONS } from '@user-actions/shared/schema';
-import type { SecondCount } from './copy-text.js';
+import type { SecondCount } from '../decoding/copy-rows.js';
 
 /** How far back the per-second tally counts, and how far ahead (a device's clock a little fast). */
 const SECONDS_KEPT = "now() - interval '1 hour'";

@@ -1,12 +1,12 @@
 /**
- * Decodes batches on the decoding thread (decode-worker.ts), one request after another in the order
+ * Decodes batches on the decoding thread (`decoding/decode-worker.ts`), one request after another in the order
  * asked; the bytes of a batch's messages go over in one buffer and its rows come back in one, both
  * moved rather than copied.
  */
 import { Worker } from 'node:worker_threads';
 import { type UtilizationSource, workerReplies } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
-import { type DecodedRows, packMessages } from './message-packing.js';
+import { type DecodedRows, packMessages } from '../decoding/message-packing.js';
 
 export interface BatchDecoder {
   decode(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<DecodedRows>;
@@ -16,7 +16,7 @@ export interface BatchDecoder {
 }
 
 export function startBatchDecoder(): BatchDecoder {
-  const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
+  const worker = new Worker(new URL('../decoding/decode-worker.js', import.meta.url), {
     // Everything the thread allocates dies with its batch, so a small young generation costs no speed
     // and keeps the consumer's memory down.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },

@@ -1,13 +1,13 @@
 /**
  * Where the producer's events come from: a worker thread that generates and serialises them (see
- * generator-worker.ts), asked for a batch at a time.
+ * events/generator-worker.ts), asked for a batch at a time.
  */
 import { randomInt } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { type Logger, type UtilizationSource, workerReplies } from '@user-actions/shared';
-import type { ProducerConfig } from '../config.js';
-import type { EventBatch, READY } from './event-batch.js';
-import type { EventGeneratorOptions } from './generator.js';
+import type { ProducerConfig } from './config.js';
+import type { EventBatch, READY } from './events/event-batch.js';
+import type { EventGeneratorOptions } from './events/generator.js';
 
 export interface EventSource {
   /** The next `count` events, in order. */
@@ -31,7 +31,7 @@ export async function startEventSource(
   // Logged so that any run can be repeated with --seed.
   else logger.info({ users: options.users, seed: options.seed }, 'simulating a population of users');
 
-  const worker = new Worker(new URL('./generator-worker.js', import.meta.url), { workerData: options });
+  const worker = new Worker(new URL('./events/generator-worker.js', import.meta.url), { workerData: options });
   const generator = workerReplies(worker, 'event generator');
   await generator.next<typeof READY>();
   return {

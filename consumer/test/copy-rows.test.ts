@@ -1,6 +1,6 @@
 import { ACTIONS } from '@user-actions/shared/schema';
 import { describe, expect, it } from 'vitest';
-import { copyValue, toCopyRows } from '../src/storing/copy-text.js';
+import { copyValue, toCopyRows } from '../src/decoding/copy-rows.js';
 
 describe('COPY text encoding', () => {
   it('escapes exactly the characters COPY text gives a meaning to', () => {
