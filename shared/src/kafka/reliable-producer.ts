@@ -14,7 +14,7 @@
  *   UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH) is replaced by a new one (a new producer id) and the
  *   send repeated. A repeated send can write a message twice; the consumer's event ids absorb that.
  */
-import { compatibilityPartitioner, ProduceAcks, Producer } from '@platformatic/kafka';
+import { compatibilityPartitioner, type Partitioner, ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
 import type { KafkaConnection, KafkaMessageOut } from './client.js';
@@ -36,6 +36,13 @@ export function partitionFor(key: string, partitionCount: number): number {
 function murmur2Hash(key: Buffer): number {
   return compatibilityPartitioner(undefined as never, key);
 }
+
+/**
+ * Kafka's default partitioner reading the hash the key cache computed once per key; like every
+ * partitioner of the client, it returns a hash that the client takes modulo the partition count.
+ */
+const keyHashPartitioner: Partitioner<Buffer, Buffer, Buffer, Buffer> = (message, key) =>
+  (message as OutgoingRecord).keyHash ?? compatibilityPartitioner(message, key);
 
 interface KeyBytes {
   bytes: Buffer;
@@ -94,7 +101,7 @@ export function createReliableProducer(
       bootstrapBrokers: brokers,
       idempotent: true,
       acks: ProduceAcks.ALL,
-      partitioner: compatibilityPartitioner,
+      partitioner: keyHashPartitioner,
       ...(security.tls === false ? {} : { tls: security.tls.ca ? { ca: security.tls.ca } : {} }),
       ...(security.sasl ? { sasl: { ...security.sasl, mechanism: PLATFORMATIC_MECHANISMS[security.sasl.mechanism] } } : {}),
       ...(compression === 'gzip' ? { compression: 'gzip' as const } : {}),
@@ -133,9 +140,7 @@ export function createReliableProducer(
       .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
       .catch(() => 0);
     if (partitionCount === 0) return records;
-    return records.filter(
-      (record) => !record.key || !written.has((record.partition ?? murmur2Hash(record.key)) % partitionCount),
-    );
+    return records.filter((record) => !record.key || !written.has((record.keyHash ?? murmur2Hash(record.key)) % partitionCount));
   };
 
   const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal) => {
@@ -178,8 +183,8 @@ export function writtenPartitions(error: unknown, topic: string): Set<number> {
 interface OutgoingRecord {
   topic: string;
   key?: Buffer;
-  /** The key's hash; the client takes it modulo the partition count, as it does its partitioner's result. */
-  partition?: number;
+  /** The key's murmur2 hash, from the key cache; read by `keyHashPartitioner`. */
+  keyHash?: number;
   value?: Buffer;
   headers?: Map<Buffer, Buffer>;
 }
@@ -189,7 +194,7 @@ function toRecord(topic: string, { key, value, headers }: KafkaMessageOut, keyBy
   if (typeof key === 'string') {
     const { bytes, hash } = keyBytes(key);
     record.key = bytes;
-    record.partition = hash;
+    record.keyHash = hash;
   } else if (key !== undefined && key !== null) {
     record.key = key;
   }
