@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { processIsRunning } from './processes.js';
 
@@ -129,9 +129,44 @@ function serverSettings(port: number, dir: string, settings: string[] = []): str
 
 type Run = (command: string, args: string[]) => void;
 
+const DIRECTORY_PREFIX = 'user-actions-faults-pg-';
+
+/**
+ * Frees `port` of a server that an interrupted test run left behind (one of ours: its data directory
+ * is in a folder of ours), with a line saying so, rather than failing with pg_ctl's opaque error;
+ * anything else on the port stops the test with a line naming it.
+ */
+export function claimPort(port: number, ownDataDir?: string): void {
+  const pid = listenerOn(port);
+  if (pid === undefined) return;
+  const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  const dataDir = command[command.indexOf('-D') + 1];
+  const leftOver =
+    command.includes('-D') &&
+    dataDir !== undefined &&
+    dataDir !== ownDataDir &&
+    dirname(dataDir).startsWith(join(tmpdir(), DIRECTORY_PREFIX));
+  if (!leftOver) {
+    throw new Error(
+      `port ${port} is taken by pid ${pid} (${command.join(' ')}); a test's PostgreSQL server needs it: stop that process`,
+    );
+  }
+  console.error(`port ${port}: stopping the PostgreSQL server an interrupted test run left there (${dataDir})`);
+  process.kill(pid, 'SIGQUIT'); // PostgreSQL's immediate shutdown
+  for (let waited = 0; waited < 200 && processIsRunning(pid); waited++) execFileSync('sleep', ['0.05']);
+  rmSync(dirname(dataDir), { recursive: true, force: true });
+}
+
+/** The pid of the process listening on TCP `port` of the loopback address, if any. */
+function listenerOn(port: number): number | undefined {
+  const line = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = /pid=(\d+)/.exec(line)?.[1];
+  return pid === undefined ? undefined : Number(pid);
+}
+
 function serverDirectory(): { dir: string; dataDir: string; run: Run; chownToServer: (paths: string[]) => void } {
   const bin = binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'user-actions-faults-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), DIRECTORY_PREFIX));
   const asRoot = process.getuid?.() === 0;
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
@@ -153,7 +188,10 @@ function serverIn({ dir, dataDir, run }: { dir: string; dataDir: string; run: Ru
   const server: PostgresServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    start: () => run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', 'start']),
+    start: () => {
+      claimPort(port, dataDir);
+      run('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-w', 'start']);
+    },
     stop: (mode = 'fast') => run('pg_ctl', ['-D', dataDir, '-m', mode, '-w', 'stop']),
     kill: () => {
       const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -171,10 +209,12 @@ function serverIn({ dir, dataDir, run }: { dir: string; dataDir: string; run: Ru
       for (let waited = 0; waited < 100 && processIsRunning(pid); waited++) execFileSync('sleep', ['0.05']);
     },
     destroy: () => {
-      try {
-        server.stop('immediate');
-      } catch {
-        // already stopped
+      if (existsSync(join(dataDir, 'postmaster.pid'))) {
+        try {
+          server.stop('immediate');
+        } catch {
+          // already stopped
+        }
       }
       rmSync(dir, { recursive: true, force: true });
     },
