@@ -1,14 +1,7 @@
 /**
  * The user-action event, as it travels on the Kafka topic.
  *
- * Glossary
- * - event: one thing a user did, serialised as one JSON Kafka message (the wire format below).
- * - action: what the user did; one of the 16 names in `ACTIONS`.
- * - event id: the event's identity (`EventId`). Our producer sets it; for messages from older producers
- *   that lack it the consumer derives one from where the message sits in Kafka, so a redelivered message
- *   maps to the same id and is stored once.
- * - row: an event as stored in the `useractions` table.
- * - rejected message: a message that is not JSON or does not match the schema; it is never stored.
+ * The terms (event, action, event id, row, dead letter…) are defined once, in docs/architecture.md's glossary.
  *
  * The field names are the original .NET system's and are kept as they are, so that its producers and
  * consumers interoperate with ours. Unknown extra fields are tolerated, for forward compatibility.
