@@ -1,5 +1,5 @@
 /** `npm run dlq:replay`: replays the dead-letter topic into the pipeline once, then exits. */
-import { LOG_EVENT, runDaemon, startDaemonProcess } from '@user-actions/shared';
+import { LOG_EVENT, runDaemon, startDaemonProcess, startService } from '@user-actions/shared';
 import { consumerSettings, loadConsumerConfig } from './config.js';
 import { replayDeadLetters } from './dlq-replay.js';
 
@@ -13,12 +13,13 @@ const { config, logger } = startDaemonProcess(
 );
 
 runDaemon(
-  async (signal) => {
-    const replayed = await replayDeadLetters(config, logger, signal);
-    logger.info(
-      { event: LOG_EVENT.deadLettersReplayed, replayed, from: config.deadLetterTopic },
-      replayed === 0 ? 'no dead letters to replay' : 'replayed dead letters',
-    );
-  },
+  () =>
+    startService(logger, async ({ signal }) => {
+      const replayed = await replayDeadLetters(config, logger, signal);
+      logger.info(
+        { event: LOG_EVENT.deadLettersReplayed, replayed, from: config.deadLetterTopic },
+        replayed === 0 ? 'no dead letters to replay' : 'replayed dead letters',
+      );
+    }),
   { logger },
 );

@@ -4,11 +4,12 @@
  */
 import { ConfigError, type Env } from './config.js';
 import { takeEarlySignals } from './early-signals.js';
-import { FATAL_CODES, FatalError, isAbortError, toError } from './errors.js';
+import { FATAL_CODES, FatalError, toError } from './errors.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { LOG_EVENT } from './log-events.js';
 import type { Logger } from './logger.js';
 import { logProcessWarnings } from './process-warnings.js';
+import type { Service } from './service.js';
 
 export { EXIT_CODES };
 
@@ -41,19 +42,22 @@ export interface DaemonOptions {
 }
 
 /**
- * Runs `run` until it returns or fails. `run` receives a signal that aborts on SIGTERM/SIGINT and must
- * then stop its parts in order and return.
+ * Runs the service `start` returns until it stops or fails: the first SIGTERM/SIGINT stops it, a
+ * second exits at once, and a stop that outlasts the grace exits 1. Exit 0 once it has stopped.
  */
-export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger }: DaemonOptions): void {
-  const controller = new AbortController();
+export function runDaemon(start: () => Service, { logger }: DaemonOptions): void {
   logProcessWarnings(logger);
+  const service = start();
+  let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
+    if (stopping) {
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(EXIT_CODES.interrupted);
     }
+    stopping = true;
     logger.info({ signal }, 'shutting down');
-    controller.abort();
+    // Its outcome is `stopped`'s, reported below.
+    service.stop().catch(() => undefined);
     setTimeout(() => {
       logger.error({ shutdownGraceMs: SHUTDOWN_GRACE_MS }, 'graceful shutdown took too long; exiting');
       process.exit(EXIT_CODES.failed);
@@ -63,17 +67,13 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger 
   process.on('SIGINT', onSignal);
   for (const signal of takeEarlySignals()) onSignal(signal);
 
-  run(controller.signal).then(
+  service.stopped.then(
     () => {
       logger.info({ event: LOG_EVENT.stopped }, 'stopped');
       process.exit(EXIT_CODES.ok);
     },
     (caught: unknown) => {
       const error = toError(caught);
-      if (controller.signal.aborted && isAbortError(error)) {
-        logger.info({ event: LOG_EVENT.stopped }, 'stopped');
-        process.exit(EXIT_CODES.ok);
-      }
       if (error instanceof FatalError)
         logger.fatal(
           { event: LOG_EVENT.fatal, code: error.code, reason: error.cause ? toError(error.cause).message : undefined },
@@ -83,22 +83,4 @@ export function runDaemon(run: (signal: AbortSignal) => Promise<void>, { logger 
       process.exit(EXIT_CODES.failed);
     },
   );
-}
-
-/** Runs every step of a shutdown in order, even when one fails, then reports the first failure. */
-export async function runShutdownSteps(
-  logger: Logger,
-  steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
-): Promise<void> {
-  let firstError: Error | undefined;
-  for (const [name, step] of steps) {
-    try {
-      await step();
-    } catch (caught) {
-      const error = toError(caught);
-      logger.error({ err: error, step: name }, 'shutdown step failed');
-      firstError ??= error;
-    }
-  }
-  if (firstError) throw firstError;
 }

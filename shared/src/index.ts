@@ -14,7 +14,7 @@ export {
   setting,
 } from './config.js';
 export { countBy } from './count-by.js';
-export { runDaemon, runShutdownSteps } from './daemon.js';
+export { runDaemon } from './daemon.js';
 export { type DaemonConfig, daemonSettings, parseDaemonSettings, startDaemonProcess } from './daemon-start.js';
 export { FATAL_CODES, type FatalCode, FatalError, isAbortError, toError } from './errors.js';
 export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka/client.js';
@@ -38,6 +38,7 @@ export {
 } from './ops-server.js';
 export { logRetries, sleep, withRetry } from './retry.js';
 export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
+export { runShutdownSteps, type Service, type ServiceContext, startService, untilAborted } from './service.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
 export { probe, TLS_VERIFICATION_CODES } from './wire-probe.js';

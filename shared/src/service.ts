@@ -1,0 +1,83 @@
+/**
+ * A service's one way to start and stop (graphile-worker's releasers, pg-boss' start/stop): each part
+ * registers its release as it starts; on `stop()`, on a failed start and when the service fails, the
+ * releases run in reverse order of the starts, every one of them even when one before it failed, and
+ * the first error is the one reported.
+ */
+import { isAbortError, toError } from './errors.js';
+import type { Logger } from './logger.js';
+
+export interface Service {
+  /** Settles once every part is released: resolves after `stop()` or a finished run, rejects with the failure. */
+  readonly stopped: Promise<void>;
+  /** Aborts whatever the service is doing or waiting for, then releases its parts; safe to call again. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceContext {
+  /** Aborts on `stop()`: every wait of the start and of the run takes it. */
+  signal: AbortSignal;
+  /** Registers a started part's release, run on the way out in reverse order of registration. */
+  onStop(what: string, release: () => unknown): void;
+}
+
+/**
+ * Runs `run` (start the parts, then do the work: until `signal` aborts, or until the work is done)
+ * and releases the parts afterwards, however it ended.
+ */
+export function startService(logger: Logger, run: (context: ServiceContext) => Promise<void>): Service {
+  const controller = new AbortController();
+  const releases: Array<readonly [string, () => Promise<unknown>]> = [];
+  const onStop = (what: string, release: () => unknown) => {
+    releases.push([what, async () => release()]);
+  };
+  const stopped = (async () => {
+    let failure: Error | undefined;
+    try {
+      await run({ signal: controller.signal, onStop });
+    } catch (caught) {
+      const error = toError(caught);
+      // A wait abandoned because stop() was asked for is how a stop looks from inside, not a failure.
+      if (!(controller.signal.aborted && isAbortError(error))) failure = error;
+    }
+    try {
+      await runShutdownSteps(logger, releases.reverse());
+    } catch (error) {
+      failure ??= toError(error);
+    }
+    if (failure) throw failure;
+  })();
+  // Observed by whoever awaits `stopped` or `stop()`; never an unhandled rejection meanwhile.
+  stopped.catch(() => undefined);
+  return {
+    stopped,
+    stop() {
+      controller.abort();
+      return stopped;
+    },
+  };
+}
+
+/** Runs every step of a shutdown in order, even when one fails, then reports the first failure. */
+export async function runShutdownSteps(
+  logger: Logger,
+  steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>,
+): Promise<void> {
+  let firstError: Error | undefined;
+  for (const [name, step] of steps) {
+    try {
+      await step();
+    } catch (caught) {
+      const error = toError(caught);
+      logger.error({ err: error, step: name }, 'shutdown step failed');
+      firstError ??= error;
+    }
+  }
+  if (firstError) throw firstError;
+}
+
+/** Resolves once `signal` aborts (at once if it has). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
