@@ -32,3 +32,29 @@ it('three consumers in one group share the partitions and together store every e
   expect(storedAfterStop.every((stored) => stored > 0)).toBe(true);
   expect(storedAfterStop.reduce((a, b) => a + b, 0)).toBe(1500);
 });
+
+it('SIGTERM while the coordinator holds the join for a killed member still exits 0 within the grace, for a member and a newcomer', async () => {
+  const world = await createWorld();
+  // A killed member is waited for until its session expires: 24 s of a join held for the others.
+  const env = { ...world.env, KAFKA_SESSION_TIMEOUT_MS: '24000' };
+  const first = spawnDaemon('consumer', { ...env, KAFKA_CLIENT_ID: 'loader-first' });
+  const killed = spawnDaemon('consumer', { ...env, KAFKA_CLIENT_ID: 'loader-killed' });
+  await waitFor(
+    async () => (await world.admin.describeGroups([world.groupId])).groups[0],
+    (group) => group?.state === 'Stable' && group.members.length === 2,
+    { what: 'a stable group of two members' },
+  );
+  await killed.stop('SIGKILL');
+  // A new member starts a rebalance, which waits for the killed one to rejoin or expire.
+  const joining = spawnDaemon('consumer', { ...env, KAFKA_CLIENT_ID: 'loader-joining' });
+  await first.waitForLog((line) => /rebalancing/i.test(line.msg), 30_000);
+
+  expect((await world.admin.describeGroups([world.groupId])).groups[0]?.state).toBe('PreparingRebalance');
+
+  const exit = await first.stop('SIGTERM');
+  expect(exit.code).toBe(0);
+  expect(exit.ms).toBeLessThan(9_000);
+  const joiningExit = await joining.stop(); // its first join is held too
+  expect(joiningExit.code).toBe(0);
+  expect(joiningExit.ms).toBeLessThan(9_000);
+});

@@ -21,6 +21,7 @@ import {
   STOPPING,
   startSummaryLog,
   toError,
+  untilAborted,
   withRetry,
 } from '@user-actions/shared';
 import type { Consumer } from 'kafkajs';
@@ -54,9 +55,14 @@ const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 // and keep the consumer's memory well under 250 MB whatever the backlog (docs/benchmarks.md).
 const MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const MAX_BYTES_PER_FETCH = 2 * 1024 * 1024;
-// kafkajs' disconnect waits for the requests in flight: on a silent broker, up to the request timeout.
-// The admin client's (a lag refresh, a log start) are of no use once stopping.
+// How long the coordinator may hold a join for the members to rejoin (kafkajs' default, stated).
+const REBALANCE_TIMEOUT_MS = 60_000;
+// kafkajs' disconnect waits for the requests in flight: on a silent broker, up to the request timeout,
+// and mid-rebalance for the join the coordinator holds. The admin client's requests (a lag refresh, a log
+// start) are of no use once stopping; leaving the group only spares the others a session timeout, and the
+// offsets are safe in PostgreSQL either way, so both are bounded to keep the stop within its grace.
 const ADMIN_DISCONNECT_MS = 1_000;
+const LEAVE_GROUP_MS = 3_000;
 
 export interface LoaderOps {
   metrics: LoaderMetrics;
@@ -105,6 +111,7 @@ export async function startLoader(
     // crashed consumer's partitions wait for a new owner.
     sessionTimeout: config.sessionTimeoutMs,
     heartbeatInterval: Math.floor(config.sessionTimeoutMs / 10),
+    rebalanceTimeout: REBALANCE_TIMEOUT_MS,
     // A short fetch wait keeps shutdown quick: leaving the group waits for the fetch in flight.
     maxWaitTimeInMs: 1_000,
     maxBytesPerPartition: MAX_BYTES_PER_PARTITION,
@@ -215,9 +222,9 @@ export async function startLoader(
           pool.off('error', recheckStoredOffsets);
         },
       ],
-      ['leave the consumer group', () => consumer.disconnect()],
+      ['leave the consumer group', () => disconnectWithin(consumer, LEAVE_GROUP_MS, logger, 'the consumer group')],
       ['disconnect the dead-letter producer', () => deadLetterProducer.disconnect()],
-      ['disconnect the admin client', () => disconnectWithin(admin, ADMIN_DISCONNECT_MS, logger)],
+      ['disconnect the admin client', () => disconnectWithin(admin, ADMIN_DISCONNECT_MS, logger, 'the admin client')],
       ['log the last summary', async () => summary.stop()],
     ]);
   const startConsuming = async () => {
@@ -241,7 +248,10 @@ export async function startLoader(
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
     readiness.met(CONDITIONS.kafka);
     lag.assigned(partitions);
-    watchdog ??= watchKafkaAnswers(consumer, readiness, config.sessionTimeoutMs);
+    watchdog ??= watchKafkaAnswers(consumer, readiness, {
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
+    });
     storedOffsets.checkAll();
   });
   // kafkajs restarts itself after most failures, but gives up on some it calls permanent, such as no
@@ -264,7 +274,11 @@ export async function startLoader(
     });
   });
   try {
-    await startConsuming();
+    // kafkajs' run() returns after the first join, which the coordinator may hold for as long as a
+    // killed member's session lasts: a stop meanwhile does not wait for it.
+    const started = startConsuming();
+    started.catch(() => undefined); // a failure after a stop is of no interest
+    await Promise.race([started, untilAborted(running).then(() => running.throwIfAborted())]);
   } catch (error) {
     halt.abort();
     await stopParts().catch(() => undefined); // the start's own failure is the one to report
@@ -302,8 +316,13 @@ function seekPartition(consumer: Consumer, topic: string, partition: number, off
   }
 }
 
-async function disconnectWithin(client: { disconnect(): Promise<void> }, ms: number, logger: Logger): Promise<void> {
+async function disconnectWithin(
+  client: { disconnect(): Promise<void> },
+  ms: number,
+  logger: Logger,
+  what: string,
+): Promise<void> {
   const gaveUp = Symbol('gave up');
   const outcome = await Promise.race([client.disconnect(), sleep(ms, gaveUp, { ref: false })]);
-  if (outcome === gaveUp) logger.warn({ waitedMs: ms }, 'the admin client still waits for the broker; stopping without it');
+  if (outcome === gaveUp) logger.warn({ waitedMs: ms }, `${what} still waits for the broker; stopping without it`);
 }
