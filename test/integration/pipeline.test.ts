@@ -77,4 +77,16 @@ describe('producer → Kafka → consumer → PostgreSQL', () => {
     expect(Number(distinct.rows[0]?.n)).toBe(5000);
     expect((await consumer.stop()).code).toBe(0);
   });
+
+  it('a first start, producer and consumer at once on a new topic and group, logs no warning', async () => {
+    const world = await createWorld();
+    // Both race to create the topic; the broker elects the new group's coordinator meanwhile.
+    const consumer = spawnDaemon('consumer', world.env);
+    const producer = spawnDaemon('producer', { ...world.env, PRODUCER_INTERVAL_MS: '20', PRODUCER_COUNT: '100' });
+    expect((await producer.exited).code).toBe(0);
+    await world.waitForRows(100, '100 rows');
+    expect((await consumer.stop()).code).toBe(0);
+    const warnings = [...producer.logs, ...consumer.logs].filter((line) => line.level >= 40);
+    expect(warnings.map((line) => line.msg)).toEqual([]);
+  });
 });

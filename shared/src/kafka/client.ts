@@ -41,15 +41,17 @@ const keepAliveSockets: ISocketFactory = ({ host, port, ssl, onConnect }) => {
   return socket;
 };
 
-// kafkajs' lines for each failed connection attempt; our retry loops log one line per backoff step.
-const CONNECTION_ATTEMPT_MESSAGES = /^(Connection error|Connection timeout|Failed to connect to seed broker)/;
+// kafkajs' lines for each failed connection attempt (our retry loops log one line per backoff step),
+// and its echo of each error a broker answers ("Response FindCoordinator…"), which reaches the code that
+// asked and is handled or reported there: the coordinator of a new group not elected yet, a topic that
+// another replica created a moment before. On a healthy start they were warnings about nothing.
+const DEBUG_MESSAGES = /^(Connection error|Connection timeout|Failed to connect to seed broker|Response )/;
 
 function forwardToPino(logger: Logger) {
   return ({ level, log }: LogEntry) => {
     const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-    // kafkajs reports every failed connection attempt as an error; our own retry loops say what
-    // they wait for, so its messages are warnings at most, and its per-attempt ones debug lines.
-    if (CONNECTION_ATTEMPT_MESSAGES.test(message)) logger.debug(fields, message);
+    // kafkajs' errors are warnings at most here: what fails for good reaches our code, which says so.
+    if (DEBUG_MESSAGES.test(message)) logger.debug(fields, message);
     else if (level <= logLevel.WARN) logger.warn(fields, message);
     else if (level === logLevel.INFO) logger.info(fields, message);
     else logger.debug(fields, message);
