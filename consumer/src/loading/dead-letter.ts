@@ -4,7 +4,14 @@
  * say why and where they came from. Nothing is dropped silently, and `npm run dlq:replay` can send them
  * back through the pipeline after a fix.
  */
-import type { KafkaMessageOut } from '@user-actions/shared';
+import {
+  type createReliableProducer,
+  FATAL_CODES,
+  FatalError,
+  isAbortError,
+  type KafkaMessageOut,
+  toError,
+} from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { DLQ_HEADERS, originOf } from '../decoding/message-origin.js';
 
@@ -34,5 +41,25 @@ export function toDeadLetterMessage(deadLetter: DeadLetter, now: Date = new Date
       [DLQ_HEADERS.sourceOffset]: origin.offset,
       [DLQ_HEADERS.time]: now.toISOString(),
     },
+  };
+}
+
+/**
+ * The batch store's dead-letter port: sends a batch's dead letters, and stops the consumer when the
+ * topic refuses one, since nothing may be dropped silently.
+ */
+export function deadLetterSender(producer: Pick<ReturnType<typeof createReliableProducer>, 'send'>, topic: string) {
+  return async (deadLetters: DeadLetter[], abort: AbortSignal): Promise<void> => {
+    const messages = deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter));
+    try {
+      await producer.send(topic, messages, abort);
+    } catch (caught) {
+      const error = toError(caught);
+      if (isAbortError(error)) throw error;
+      throw new FatalError(`the dead-letter topic refused a message: ${error.message}`, {
+        code: FATAL_CODES.deadLetterRefused,
+        cause: error,
+      });
+    }
   };
 }

@@ -3,7 +3,6 @@
  * and stops in order (stop fetching → let the batches being stored finish or abandon them → leave the group).
  */
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connectWithRetry,
   createKafka,
@@ -24,7 +23,6 @@ import {
   untilAborted,
   withRetry,
 } from '@user-actions/shared';
-import type { Consumer } from 'kafkajs';
 import type { ConsumerConfig } from '../config.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
@@ -35,7 +33,8 @@ import { retentionCutoff } from '../storing/partition-layout.js';
 import type { TableSql } from '../storing/sql.js';
 import { startBatchDecoder } from './batch-decoder.js';
 import { createBatchObserver, type LoaderCounter, storedOffsetObserver } from './batch-observer.js';
-import { toDeadLetterMessage } from './dead-letter.js';
+import { disconnectWithin, seekPartition } from './client-calls.js';
+import { deadLetterSender } from './dead-letter.js';
 import { DeadLetterGuard } from './dead-letter-guard.js';
 import { createKafkaBatches } from './kafka-batches.js';
 import { watchKafkaAnswers } from './kafka-watchdog.js';
@@ -170,19 +169,7 @@ export async function startLoader(
     observer: createBatchObserver(logger, summary, metrics, lag),
     ports: {
       ...batchStore,
-      async deadLetter(deadLetters, abort) {
-        const messages = deadLetters.map((deadLetter) => toDeadLetterMessage(deadLetter));
-        try {
-          await deadLetterProducer.send(config.deadLetterTopic, messages, abort);
-        } catch (caught) {
-          const error = toError(caught);
-          if (isAbortError(error)) throw error;
-          throw new FatalError(`the dead-letter topic refused a message: ${error.message}`, {
-            code: FATAL_CODES.deadLetterRefused,
-            cause: error,
-          });
-        }
-      },
+      deadLetter: deadLetterSender(deadLetterProducer, config.deadLetterTopic),
       commit: (topic, partition, offset) => consumer.commitOffsets([{ topic, partition, offset }]),
       logStart: (topic, partition, abort) =>
         withRetry(
@@ -301,28 +288,4 @@ export async function startLoader(
       return stopping;
     },
   };
-}
-
-/**
- * False when kafkajs refuses the seek, as it does while its consumer is not running (restarting after a
- * crash): the partition is checked again at the next tick, and the next assignment reads the table anyway.
- */
-function seekPartition(consumer: Consumer, topic: string, partition: number, offset: bigint): boolean {
-  try {
-    consumer.seek({ topic, partition, offset: offset.toString() });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function disconnectWithin(
-  client: { disconnect(): Promise<void> },
-  ms: number,
-  logger: Logger,
-  what: string,
-): Promise<void> {
-  const gaveUp = Symbol('gave up');
-  const outcome = await Promise.race([client.disconnect(), sleep(ms, gaveUp, { ref: false })]);
-  if (outcome === gaveUp) logger.warn({ waitedMs: ms }, `${what} still waits for the broker; stopping without it`);
 }
