@@ -239,6 +239,8 @@ describe.sequential(`fault injection (${FULL ? 'full' : 'CI'} size: ${SIZE.event
             ).rows[0].count,
           );
         let killedMidRound = 0;
+        // The old partitions are made beside the consumers' table: once they have made it, on a slow host too.
+        await world.waitForRows(1, 'the first rows stored');
         await repeatedly(5, spacing(6), async (round) => {
           // Forty hours, three days and more back: outside the window, for the next consumer to drop.
           const first = addTime('hour', intervalStart('hour', new Date()), -72 - round * 40);
