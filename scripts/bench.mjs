@@ -15,10 +15,11 @@
 //   ceiling   PostgreSQL's server-side COPY of the catch-up rows into a copy of the table → copy_ceiling_eps
 //   offsets   the consumer's insert of those rows, with and without the offset in the transaction → offsets_cost
 //   index     the same into partitioned tables, with and without the read side's ("timestamp", id) index → time_index_cost
-//   tallies   the same, with and without the triggers that keep the tallies of events per minute and second → tally_cost
-// Every phase checks that each event is stored exactly once. The run ends with a table, one JSON line,
-// and bench-results/ (results.json, the daemons' logs, throughput.svg and latency.svg); --save also
-// copies the results and charts into docs/benchmarks/, which docs/benchmarks.md shows.
+//   tallies   the same, with and without adding each batch's counts to the tallies → tally_cost
+// Every phase checks that each event is stored exactly once. The run ends with a table and one JSON line,
+// appends that line (with the date, commit and host) to docs/benchmarks/runs.jsonl and redraws
+// docs/benchmarks/runs.svg, and leaves bench-results/ (results.json, the daemons' logs, throughput.svg and
+// latency.svg); --save also copies those into docs/benchmarks/.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,7 @@ import {
   sustainedPhase,
 } from './bench/phases.mjs';
 import { machine, printTable, writeCharts } from './bench/report.mjs';
+import { recordRun } from './bench/runs.mjs';
 import { adminUrl, benchDatabase, databaseUrl, outDir, quick, repo, SIZES, save } from './bench/settings.mjs';
 import { offsetsCostPhase, tallyCostPhase, timeIndexCostPhase } from './bench/store-cost.mjs';
 
@@ -101,8 +103,10 @@ async function main() {
       sustained_events: SIZES.sustained,
       quick,
     };
-    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ machine: machine(), results, timeline }, null, 2)}\n`);
+    const host = machine();
+    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ machine: host, results, timeline }, null, 2)}\n`);
     await writeCharts(busy);
+    await recordRun(results, host);
     if (save) {
       const docs = join(repo, 'docs', 'benchmarks');
       mkdirSync(docs, { recursive: true });
