@@ -2,7 +2,16 @@
  * The Kafka edge of the producer: makes sure the topic exists, then sends events keyed by `UserId`
  * (so one user's events stay in order on one partition), acknowledged by every in-sync replica.
  */
-import { connectWithRetry, createKafka, createReliableProducer, ensureTopic, LOG_EVENT, type Logger } from '@user-actions/shared';
+import {
+  abortedAfter,
+  connectWithRetry,
+  createKafka,
+  createReliableProducer,
+  ensureTopic,
+  LOG_EVENT,
+  type Logger,
+} from '@user-actions/shared';
+import { SHUTDOWN_GRACE_MS } from '@user-actions/shared/daemon';
 import type { ProducerConfig } from './config.js';
 import { type EventBatch, messagesOf } from './events/event-batch.js';
 
@@ -39,10 +48,12 @@ export async function startPublisher(
   await producer.loadTopic(config.topic);
   logger.info({ event: LOG_EVENT.connectedToKafka, topic: config.topic, brokers: config.brokers }, 'connected to Kafka');
 
+  // A send in flight at a stop is finished, so that what was generated is delivered; while Kafka is
+  // away it is abandoned halfway through the grace, so that the stop still ends in time.
+  const sending = abortedAfter(signal, SHUTDOWN_GRACE_MS / 2);
   return {
     async send(events) {
-      // No abort signal: a send in flight at shutdown is finished, so that what was generated is delivered.
-      await producer.send(config.topic, messagesOf(events));
+      await producer.send(config.topic, messagesOf(events), sending);
     },
     stop: () => producer.disconnect(),
   };

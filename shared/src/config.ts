@@ -8,13 +8,17 @@
 import { readFileSync } from 'node:fs';
 import { config as loadDotenvFile } from 'dotenv';
 import { z } from 'zod';
+import { FATAL_CODES, FatalError } from './errors.js';
 
 export type Env = Record<string, string | undefined>;
 
-export class ConfigError extends Error {
+/** Settings that can never work: the daemon stops (exit 78) with one message naming every bad variable. */
+export class ConfigError extends FatalError {
   override readonly name = 'ConfigError';
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`, {
+      code: FATAL_CODES.misconfigured,
+    });
   }
 }
 

@@ -16,10 +16,24 @@ export {
 export { countBy } from './count-by.js';
 export { runDaemon } from './daemon.js';
 export { type DaemonConfig, daemonSettings, parseDaemonSettings, startDaemonProcess } from './daemon-start.js';
-export { FATAL_CODES, type FatalCode, FatalError, isAbortError, toError } from './errors.js';
+export {
+  ClassifiedError,
+  classify,
+  codeOf,
+  FATAL_CODES,
+  type FatalCode,
+  FatalError,
+  isAbortError,
+  isRetryable,
+  sourceOf,
+  TransientError,
+  toError,
+  type Verdict,
+  type VerdictOf,
+} from './errors.js';
 export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka/client.js';
 export { connectWithRetry } from './kafka/connect.js';
-export { isTransientKafkaError } from './kafka/errors.js';
+export { kafkaVerdict } from './kafka/errors.js';
 export { answersLikeKafka, describeForeignReply } from './kafka/listener.js';
 export { createReliableProducer, partitionFor } from './kafka/reliable-producer.js';
 export type { KafkaSecurity } from './kafka/security.js';
@@ -38,7 +52,7 @@ export {
 } from './ops-server.js';
 export { logRetries, sleep, withRetry } from './retry.js';
 export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
-export { runShutdownSteps, type Service, type ServiceContext, startService, untilAborted } from './service.js';
+export { abortedAfter, runShutdownSteps, type Service, type ServiceContext, startService, untilAborted } from './service.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
 export { probe, TLS_VERIFICATION_CODES } from './wire-probe.js';

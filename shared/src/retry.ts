@@ -3,7 +3,7 @@
  * shutdown never sits out a retry delay.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { FATAL_CODES, FatalError, toError } from './errors.js';
+import { ClassifiedError, classify, FATAL_CODES, FatalError, type VerdictOf } from './errors.js';
 import type { Logger } from './logger.js';
 
 export interface BackoffOptions {
@@ -28,14 +28,18 @@ export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export interface RetryOptions extends Partial<BackoffOptions> {
-  /** Which errors are worth another try; any other error is thrown at once. */
-  isRetryable: (error: Error) => boolean;
-  signal?: AbortSignal;
+  /**
+   * The edge's table: each failure is classified by it (`classify`), retried when its verdict is
+   * retryable, and thrown classified at once when not.
+   */
+  verdictOf: VerdictOf;
+  /** Every wait ends when the daemon stops. */
+  signal: AbortSignal;
   /** Called before each wait: the place to log, and to send a Kafka heartbeat during long outages. */
   onRetry?: (error: Error, attempt: number, delayMs: number) => void | Promise<void>;
   /**
    * Give up once this much time has passed since the first failure: with `outage`, by throwing an
-   * OutageError that names it; otherwise by throwing the last error.
+   * OutageError that names it; otherwise by throwing a FatalError that says how long the last failure lasted.
    */
   maxElapsedMs?: number;
   /** What stayed unreachable and the setting that bounds the wait, for the OutageError's message. */
@@ -58,24 +62,29 @@ export function logRetries(
     logger[level]({ ...fields, attempt: attempt + 1, retryInMs: delayMs, reason: error.message }, message);
 }
 
+function givingUp(error: ClassifiedError, elapsedMs: number, outage: RetryOptions['outage']): FatalError {
+  if (outage === undefined) {
+    return new FatalError(`still failing after ${elapsedMs / 1000} s: ${error.message}`, { code: error.code, cause: error });
+  }
+  return new OutageError(`${outage.what} stayed unreachable for longer than ${outage.setting} (${elapsedMs} ms)`, {
+    code: FATAL_CODES.outage,
+    cause: error,
+  });
+}
+
 export async function withRetry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const backoff = { ...DEFAULT_BACKOFF, ...options };
   let firstFailureAt: number | undefined;
   for (let attempt = 0; ; attempt++) {
-    options.signal?.throwIfAborted();
+    options.signal.throwIfAborted();
     try {
       return await operation(attempt);
     } catch (caught) {
-      const error = toError(caught);
-      if (!options.isRetryable(error)) throw error;
+      const error = classify(caught, options.verdictOf);
+      if (!(error instanceof ClassifiedError) || !error.retryable) throw error;
       firstFailureAt ??= Date.now();
       if (options.maxElapsedMs !== undefined && Date.now() - firstFailureAt >= options.maxElapsedMs) {
-        if (options.outage === undefined) throw error;
-        const { what, setting } = options.outage;
-        throw new OutageError(`${what} stayed unreachable for longer than ${setting} (${options.maxElapsedMs} ms)`, {
-          code: FATAL_CODES.outage,
-          cause: error,
-        });
+        throw givingUp(error, options.maxElapsedMs, options.outage);
       }
       const delayMs = backoffDelayMs(attempt, backoff);
       await options.onRetry?.(error, attempt, delayMs);

@@ -81,3 +81,15 @@ export function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
+
+/**
+ * A signal that aborts `ms` after `signal` does: for work that should finish at a stop if it can (a
+ * send in flight), but not outlast the grace when it cannot.
+ */
+export function abortedAfter(signal: AbortSignal, ms: number): AbortSignal {
+  const later = new AbortController();
+  const abortLater = () => setTimeout(() => later.abort(), ms).unref();
+  if (signal.aborted) abortLater();
+  else signal.addEventListener('abort', abortLater, { once: true });
+  return later.signal;
+}

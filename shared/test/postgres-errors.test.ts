@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { FATAL_CODES, FatalError } from '../src/errors.js';
+import { ClassifiedError, classify, FATAL_CODES, FatalError, isRetryable } from '../src/errors.js';
 import { WrongSessionError } from '../src/postgres/database-hosts.js';
-import {
-  givingUp,
-  isRowDataError,
-  isTransientPgError,
-  outageReason,
-  SilentConnectionError,
-  toFatalPgError,
-} from '../src/postgres/errors.js';
+import { isRowDataError, postgresVerdict, SilentConnectionError } from '../src/postgres/errors.js';
+
+const classified = (error: unknown) => classify(error, postgresVerdict);
 
 const withCode = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
 
@@ -35,7 +30,8 @@ describe('classifying PostgreSQL failures', () => {
     ['a lock not had within lock_timeout (partition maintenance)', withCode('55P03')],
     ['a connection that went silent', new SilentConnectionError('PostgreSQL at db1:5432 sent nothing for 35000 ms')],
   ])('retries %s', (_, error) => {
-    expect(isTransientPgError(error)).toBe(true);
+    expect(isRetryable(error, postgresVerdict)).toBe(true);
+    expect(classified(error)).toMatchObject({ retryable: true, code: FATAL_CODES.outage });
   });
 
   it.each([
@@ -43,15 +39,37 @@ describe('classifying PostgreSQL failures', () => {
     ['a missing database', withCode('3D000')],
     ['a missing permission', withCode('42501')],
     ['a syntax error', withCode('42601')],
-    ['an unknown error', new Error('something else')],
-  ])('does not retry %s', (_, error) => {
-    expect(isTransientPgError(error)).toBe(false);
+    ['a TLS handshake refused', withCode('EPROTO')],
+  ])('stops on %s, as PostgreSQL refusing', (_, error) => {
+    expect(classified(error)).toMatchObject({ name: 'FatalError', retryable: false, code: FATAL_CODES.postgresRefused });
   });
 
-  it('explains fatal failures in terms of DATABASE_URL', () => {
-    expect(toFatalPgError(withCode('3D000', 'database "MyDb" does not exist')).message).toBe(
+  it.each([
+    ['a certificate signed by an unknown CA', withCode('SELF_SIGNED_CERT_IN_CHAIN')],
+    ['a certificate for another host', withCode('ERR_TLS_CERT_ALTNAME_INVALID')],
+  ])('stops on %s, as a setting to fix', (_, error) => {
+    expect(classified(error)).toMatchObject({ retryable: false, code: FATAL_CODES.misconfigured });
+  });
+
+  it("leaves a failure that is not PostgreSQL's as it is: a defect, reported whole", () => {
+    const defect = new TypeError('rows is not iterable');
+    expect(postgresVerdict(defect)).toBeUndefined();
+    expect(classified(defect)).toBe(defect);
+    expect(isRetryable(defect, postgresVerdict)).toBe(false);
+  });
+
+  it('explains fatal failures in terms of DATABASE_URL, with the SQLSTATE', () => {
+    expect(classified(withCode('3D000', 'database "MyDb" does not exist')).message).toBe(
       'the database named in DATABASE_URL does not exist (3D000: database "MyDb" does not exist)',
     );
+  });
+
+  it('keeps the SQLSTATE and the failure reachable through the classified error', () => {
+    const source = withCode('22007', 'invalid input syntax for type timestamp');
+    const error = classified(source);
+    expect(error).toBeInstanceOf(ClassifiedError);
+    expect(error.cause).toBe(source);
+    expect(isRowDataError(error)).toBe(true);
   });
 });
 
@@ -65,25 +83,24 @@ describe('recognising a row PostgreSQL cannot store', () => {
   });
 });
 
-describe('giving up on a PostgreSQL operation', () => {
-  it('passes a stop and a FatalError on as they are, and makes any other failure say what to fix', () => {
+describe('classifying once', () => {
+  it('passes a stop and an error already classified on as they are', () => {
     const stop = Object.assign(new Error('aborted'), { name: 'AbortError' });
     const fatal = new FatalError('METRICS_PORT is taken', { code: FATAL_CODES.portInUse });
-    expect(givingUp(stop)).toBe(stop);
-    expect(givingUp(fatal)).toBe(fatal);
-    expect(givingUp(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toMatchObject({
-      code: FATAL_CODES.postgresRefused,
-      message: expect.stringContaining('PostgreSQL rejected the password'),
-    });
+    expect(classified(stop)).toBe(stop);
+    expect(classified(fatal)).toBe(fatal);
+    expect(classified(classified(withCode('28P01')))).toMatchObject({ code: FATAL_CODES.postgresRefused });
   });
 
   it('says what kind of outage it is, for /readyz and the summary log', () => {
-    expect(outageReason(withCode('53100', 'could not extend file "base/1/2": No space left on device'))).toBe(
+    expect(classified(withCode('53100', 'could not extend file "base/1/2": No space left on device')).message).toBe(
       'PostgreSQL\'s disk is full: could not extend file "base/1/2": No space left on device',
     );
-    expect(outageReason(new SilentConnectionError('sent nothing for 35000 ms'))).toBe(
+    expect(new SilentConnectionError('sent nothing for 35000 ms').message).toBe(
       'PostgreSQL does not answer (a network partition?): sent nothing for 35000 ms',
     );
-    expect(outageReason(withCode('ECONNREFUSED', 'connect ECONNREFUSED'))).toBe('PostgreSQL unavailable: connect ECONNREFUSED');
+    expect(classified(withCode('ECONNREFUSED', 'connect ECONNREFUSED')).message).toBe(
+      'PostgreSQL unavailable: connect ECONNREFUSED',
+    );
   });
 });

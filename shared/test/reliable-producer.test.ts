@@ -1,6 +1,5 @@
 import { MultipleErrors, NetworkError, ProtocolError } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
-import { isTransientKafkaError } from '../src/kafka/errors.js';
 import { needsNewProducerId, partitionFor, writtenPartitions } from '../src/kafka/reliable-producer.js';
 
 const responseError = (...ids: string[]) =>
@@ -23,27 +22,6 @@ describe('recognising a producer that needs a new producer id', () => {
 
   it.each(['NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT'])('%s does not', (id) => {
     expect(needsNewProducerId(responseError(id))).toBe(false);
-  });
-});
-
-describe('classifying producer errors', () => {
-  it('waits out an unreachable broker and a leader election', () => {
-    expect(
-      isTransientKafkaError(new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection error')])),
-    ).toBe(true);
-    expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'LEADER_NOT_AVAILABLE'))).toBe(true);
-  });
-
-  it('repeats a send whose answer the client could not read (a leader moving)', () => {
-    const unreadable = Object.assign(new Error('Out of bounds.'), { code: 'OUT_OF_BOUNDS' });
-    expect(
-      isTransientKafkaError(new MultipleErrors('produce failed 4 times.', [unreadable, new NetworkError('Connection error')])),
-    ).toBe(true);
-  });
-
-  it('stops on refused credentials or permissions', () => {
-    expect(isTransientKafkaError(responseError('TOPIC_AUTHORIZATION_FAILED'))).toBe(false);
-    expect(isTransientKafkaError(responseError('NOT_LEADER_OR_FOLLOWER', 'CLUSTER_AUTHORIZATION_FAILED'))).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 import { type Admin, KafkaJSAggregateError, KafkaJSProtocolError } from 'kafkajs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { FATAL_CODES } from '../src/errors.js';
 import { ensureTopic, topicEnds } from '../src/kafka/topics.js';
 
 /** A shutdown that never comes. */
@@ -66,9 +67,11 @@ describe('ensureTopic', () => {
 
   it('stops with what to fix when the brokers do not come', async () => {
     const { admin } = adminCreatingAfter(...Array.from({ length: 50 }, tooFewBrokers));
-    await expect(ensureTopic(admin, spec, { logger, signal: NEVER, maxWaitMs: 300 })).rejects.toThrow(
-      /fewer brokers are up than the cluster's default.replication.factor/,
+    const giving = ensureTopic(admin, spec, { logger, signal: NEVER, maxWaitMs: 300 });
+    await expect(giving).rejects.toThrow(
+      /fewer brokers are up than the cluster's default.replication.factor; start the missing brokers/,
     );
+    await expect(giving).rejects.toMatchObject({ name: 'FatalError', code: FATAL_CODES.kafkaTopic });
   });
 
   it('gives up waiting for the brokers as soon as the daemon is asked to stop', async () => {

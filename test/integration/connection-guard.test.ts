@@ -4,7 +4,8 @@
  * the server ended before the same rows are stored again on a fresh connection.
  */
 import { Readable } from 'node:stream';
-import { isTransientPgError } from '@user-actions/shared/postgres/errors';
+import { isRetryable } from '@user-actions/shared';
+import { postgresVerdict } from '@user-actions/shared/postgres/errors';
 import { from as copyFrom } from 'pg-copy-streams';
 import { expect, it, onTestFinished } from 'vitest';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
@@ -75,7 +76,7 @@ it('ends a lock wait at the statement timeout with a transient error, storing no
     (caught: Error) => caught,
   );
   expect(error).toMatchObject({ code: '57014' });
-  expect(isTransientPgError(error as Error)).toBe(true);
+  expect(isRetryable(error, postgresVerdict)).toBe(true);
   expect(Date.now() - started).toBeLessThan(STATEMENT_MS + SILENCE_GRACE_MS);
   await holder.query('COMMIT');
 

@@ -60,7 +60,9 @@ describe('Kafka with SASL authentication', () => {
       expect(exit.code).toBe(1);
       const fatal = daemon.logs.filter((line) => line.level >= 50);
       expect(fatal).toHaveLength(1);
-      expect(fatal[0]?.msg).toMatch(/^Kafka refused the connection: .*authentication failed/i);
+      expect(fatal[0]?.msg).toMatch(
+        /^Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD \(.*authentication failed/i,
+      );
       expect(fatal[0]?.code).toBe(FATAL_CODES.kafkaRefused);
       expect(daemon.text.join('\n')).not.toMatch(/^\s+at /m); // no stack trace
       expect(JSON.stringify(daemon.logs)).not.toContain('wrong password');

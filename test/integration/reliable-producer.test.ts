@@ -20,6 +20,7 @@ describe('the reliable producer', () => {
           producer.send(
             world.topic,
             Array.from({ length: 10 }, (_, index) => ({ key: `k${index}`, value: `${send}/${index}` })),
+            AbortSignal.timeout(60_000),
           ),
         ),
       );

@@ -3,8 +3,8 @@
  * `detail`, and for a bad request the `parameter` at fault. A bad request is always a 400 of ours,
  * never a 500; PostgreSQL away or a query past its timeout is a 503 with `Retry-After`.
  */
-import { toError } from '@user-actions/shared/errors';
-import { isTransientPgError } from '@user-actions/shared/postgres/errors';
+import { isRetryable, toError } from '@user-actions/shared/errors';
+import { postgresVerdict } from '@user-actions/shared/postgres/errors';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 export const PROBLEM_TYPE = 'application/problem+json';
@@ -74,7 +74,7 @@ export function problemFrom(caught: unknown, request: FastifyRequest): Problem {
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
     return new Problem(error.statusCode, 'Bad request', error.message);
   }
-  if (isTransientPgError(error)) {
+  if (isRetryable(error, postgresVerdict)) {
     request.log.warn({ err: error }, 'PostgreSQL unavailable');
     return unavailable();
   }

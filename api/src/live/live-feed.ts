@@ -4,9 +4,9 @@
  * consumer keeps (a few hundred rows, however fast events arrive) and the newest events; each open page
  * receives the same text, and a page that opens gets the latest one at once.
  */
-import { toError } from '@user-actions/shared/errors';
+import { classify } from '@user-actions/shared/errors';
 import type { Logger } from '@user-actions/shared/logger';
-import { outageReason } from '@user-actions/shared/postgres/errors';
+import { postgresVerdict } from '@user-actions/shared/postgres/errors';
 import { ACTIONS } from '@user-actions/shared/schema';
 import type pg from 'pg';
 import type { Counter } from 'prom-client';
@@ -86,7 +86,7 @@ export function createLiveFeed(options: {
     try {
       latest = await read();
     } catch (caught) {
-      const reason = outageReason(toError(caught));
+      const reason = classify(caught, postgresVerdict).message;
       logger.warn({ err: caught }, 'the live page could not be read');
       latest = { event: 'problem', data: JSON.stringify({ detail: reason }) };
     }

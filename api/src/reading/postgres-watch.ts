@@ -3,15 +3,14 @@
  * (and why not: PostgreSQL away, the table not created yet), a setting that can never work (a wrong
  * password, a database that does not exist, no permission to read) stops the daemon with one line.
  */
-import { toError } from '@user-actions/shared/errors';
+import { ClassifiedError, classify, codeOf } from '@user-actions/shared/errors';
 import type { Readiness } from '@user-actions/shared/ops-server';
-import { codeOf, isTransientPgError, outageReason, toFatalPgError } from '@user-actions/shared/postgres/errors';
+import { postgresVerdict, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import type { ReadSql } from './read-sql.js';
 
 export const POSTGRES = 'postgres';
 const CHECK_EVERY_MS = 5_000;
-const UNDEFINED_TABLE = '42P01';
 
 export interface PostgresWatch {
   /** Rejects with a FatalError when PostgreSQL refuses what no wait will fix. */
@@ -31,14 +30,14 @@ export function watchPostgres(pool: pg.Pool, sql: ReadSql, readiness: Readiness,
       await pool.query(sql.probe);
       readiness.met(POSTGRES);
     } catch (caught) {
-      const error = toError(caught);
-      if (codeOf(error) === UNDEFINED_TABLE)
+      const error = classify(caught, postgresVerdict);
+      if (codeOf(error) === SQLSTATE.undefinedTable)
         readiness.unmetBecause(
           POSTGRES,
           `the table ${table} or its tallies are not created yet: a consumer of this version makes them`,
         );
-      else if (isTransientPgError(error)) readiness.unmetBecause(POSTGRES, outageReason(error));
-      else return fail(toFatalPgError(error));
+      else if (error instanceof ClassifiedError && error.retryable) readiness.unmetBecause(POSTGRES, error.message);
+      else return fail(error);
     }
     if (!stopped) timer = setTimeout(check, CHECK_EVERY_MS);
   };

@@ -4,7 +4,7 @@
  * committed. kafkajs then fetches the next batch while this one is stored: Kafka and PostgreSQL work in
  * parallel, one batch ahead per partition and no more.
  */
-import { FATAL_CODES, FatalError, toError } from '@user-actions/shared';
+import { toError } from '@user-actions/shared';
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { copyRowsFrom } from '../decoding/copy-rows.js';
 import type { BatchDecoder } from './batch-decoder.js';
@@ -38,7 +38,7 @@ export function createKafkaBatches({ decoder, ports, observer, signal, onFatal }
         decoded = await decode(batch, decoder, observer);
       } catch (caught) {
         // The decoding thread failed: a defect, not the data (a message it cannot decode is a dead letter).
-        onFatal(new FatalError(toError(caught).message, { code: FATAL_CODES.unexpected, cause: caught }));
+        onFatal(toError(caught));
         return;
       }
       // Left uncommitted: whoever consumes the partition next decodes the batch again.

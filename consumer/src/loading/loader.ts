@@ -4,14 +4,14 @@
  */
 
 import {
+  classify,
   connectWithRetry,
   createKafka,
   createReliableProducer,
   ensureTopic,
-  FATAL_CODES,
-  FatalError,
   isAbortError,
-  isTransientKafkaError,
+  isRetryable,
+  kafkaVerdict,
   LOG_EVENT,
   type Logger,
   logRetries,
@@ -178,7 +178,7 @@ export async function startLoader(
             return BigInt(offsets.find((offset) => offset.partition === partition)?.low ?? 0);
           },
           {
-            isRetryable: isTransientKafkaError,
+            verdictOf: kafkaVerdict,
             signal: abort,
             onRetry: logRetries(logger, 'cannot read the log start yet', { topic }),
           },
@@ -217,7 +217,7 @@ export async function startLoader(
   const startConsuming = async () => {
     await connectWithRetry(() => consumer.connect(), config, logger, running);
     await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
-      isRetryable: isTransientKafkaError,
+      verdictOf: kafkaVerdict,
       signal: running,
       onRetry: logRetries(logger, 'cannot subscribe yet', { topic: config.topic }),
     });
@@ -251,8 +251,9 @@ export async function startLoader(
       return;
     }
     if (halt.signal.aborted) return;
-    if (!isTransientKafkaError(error)) {
-      fail(new FatalError(`the Kafka consumer stopped: ${error.message}`, { code: FATAL_CODES.kafkaRefused, cause: error }));
+    const failure = classify(error, kafkaVerdict);
+    if (!isRetryable(failure, kafkaVerdict)) {
+      fail(failure);
       return;
     }
     logger.warn({ err: error }, 'the Kafka consumer stopped; starting it again');

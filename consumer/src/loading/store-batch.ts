@@ -84,8 +84,8 @@ export type BatchOutcome =
   | { kind: 'committed' }
   /** Left uncommitted on purpose: whoever consumes the partition next stores it again, harmlessly. */
   | { kind: 'abandoned'; why: 'stopping' | 'partition reassigned' | 'moved to the stored offset' | 'events lost' }
-  /** The consumer cannot go on; the batch is uncommitted. */
-  | { kind: 'failed'; error: FatalError };
+  /** The consumer cannot go on (a FatalError, or a defect reported whole); the batch is uncommitted. */
+  | { kind: 'failed'; error: Error };
 
 // kafkajs throttles heartbeats to its heartbeatInterval; this only has to be more frequent than that.
 const HEARTBEAT_EVERY_MS = 1_000;
@@ -180,9 +180,7 @@ async function moveTo(
 function failedOrStopped(caught: unknown): BatchOutcome {
   const error = toError(caught);
   if (isAbortError(error)) return { kind: 'abandoned', why: 'stopping' };
-  const fatal =
-    error instanceof FatalError ? error : new FatalError(error.message, { code: FATAL_CODES.unexpected, cause: error });
-  return { kind: 'failed', error: fatal };
+  return { kind: 'failed', error };
 }
 
 function badRow(batch: PartitionBatch, decoded: DecodedBatch, row: number, reason: string): DeadLetter {

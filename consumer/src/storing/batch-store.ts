@@ -4,7 +4,7 @@
  * failing the batch; and the offset on its own, for a batch whose rows had to be stored in parts.
  */
 import { type Logger, logRetries, type Readiness, type SummaryLog, withRetry } from '@user-actions/shared';
-import { givingUp, isRowDataError, isTransientPgError, outageReason } from '@user-actions/shared/postgres/errors';
+import { isRowDataError, postgresVerdict } from '@user-actions/shared/postgres/errors';
 import type { CopyRows } from '../decoding/copy-rows.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
@@ -48,14 +48,14 @@ export function createBatchStore(options: BatchStoreOptions) {
         return result;
       },
       {
-        isRetryable: isTransientPgError,
+        verdictOf: postgresVerdict,
         signal,
         ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
         onRetry: (error, attempt, delayMs) => {
           failed = true;
           summary.add('retried');
           metrics.retried.inc();
-          readiness.unmetBecause(CONDITIONS.postgres, outageReason(error));
+          readiness.unmetBecause(CONDITIONS.postgres, error.message);
           logUnavailable(error, attempt, delayMs);
         },
       },
@@ -73,29 +73,21 @@ export function createBatchStore(options: BatchStoreOptions) {
      * PostgreSQL refuses is stored in parts instead, without the offset (the outcome has no `move`).
      */
     async store(rows: CopyRows, at: OffsetMove, withOffset: boolean, signal: AbortSignal): Promise<StoreOutcome> {
-      try {
-        if (withOffset) {
-          try {
-            const { inserted, expired, move } = await retrying(() => timedInsert(rows, at), at, rows.length, signal);
-            return { inserted, expired, deadLetters: [], ...(move && { move }) };
-          } catch (error) {
-            if (!(error instanceof Error) || !isRowDataError(error)) throw error;
-          }
+      if (withOffset) {
+        try {
+          const { inserted, expired, move } = await retrying(() => timedInsert(rows, at), at, rows.length, signal);
+          return { inserted, expired, deadLetters: [], ...(move && { move }) };
+        } catch (error) {
+          if (!isRowDataError(error)) throw error;
         }
-        return await storeIsolatingBadRows(rows, async (part) => {
-          const { inserted, expired } = await retrying(() => timedInsert(part), at, part.length, signal);
-          return { inserted, expired };
-        });
-      } catch (error) {
-        throw givingUp(error);
       }
+      return storeIsolatingBadRows(rows, async (part) => {
+        const { inserted, expired } = await retrying(() => timedInsert(part), at, part.length, signal);
+        return { inserted, expired };
+      });
     },
-    async moveOffset(move: OffsetMove, signal: AbortSignal): Promise<MoveResult> {
-      try {
-        return await retrying(() => moveOffset(move), move, 0, signal);
-      } catch (error) {
-        throw givingUp(error);
-      }
+    moveOffset(move: OffsetMove, signal: AbortSignal): Promise<MoveResult> {
+      return retrying(() => moveOffset(move), move, 0, signal);
     },
   };
 }

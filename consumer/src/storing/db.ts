@@ -2,9 +2,9 @@
 
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FATAL_CODES, FatalError, type Logger } from '@user-actions/shared';
+import { codeOf, FATAL_CODES, FatalError, type Logger } from '@user-actions/shared';
 import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
-import { codeOf, SQLSTATE } from '@user-actions/shared/postgres/errors';
+import { SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from '../decoding/copy-rows.js';

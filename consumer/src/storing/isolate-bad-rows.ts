@@ -3,6 +3,7 @@
  * because of a value (a data exception), the batch is split in halves until the bad rows stand alone;
  * every good row is still stored, and each bad one is returned with PostgreSQL's reason.
  */
+import { sourceOf, toError } from '@user-actions/shared';
 import { isRowDataError } from '@user-actions/shared/postgres/errors';
 
 export interface StoreResult {
@@ -28,9 +29,13 @@ export async function storeIsolatingBadRows<Rows extends Sliceable<Rows>>(
   try {
     return { ...(await insert(rows)), deadLetters: [] };
   } catch (error) {
-    if (!(error instanceof Error) || !isRowDataError(error)) throw error;
+    if (!isRowDataError(error)) throw error;
     if (rows.length === 1) {
-      return { inserted: 0, expired: 0, deadLetters: [{ index: firstIndex, reason: `PostgreSQL: ${error.message}` }] };
+      return {
+        inserted: 0,
+        expired: 0,
+        deadLetters: [{ index: firstIndex, reason: `PostgreSQL: ${toError(sourceOf(error)).message}` }],
+      };
     }
     const middle = Math.ceil(rows.length / 2);
     const left = await storeIsolatingBadRows(rows.slice(0, middle), insert, firstIndex);

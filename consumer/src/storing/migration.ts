@@ -4,7 +4,7 @@
  */
 import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry } from '@user-actions/shared';
 import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
-import { givingUp, isTransientPgError } from '@user-actions/shared/postgres/errors';
+import { postgresVerdict } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { SCHEMA_TIMEOUT_FACTOR } from './connection-guard.js';
 import { describeDatabaseUrl, type Pool } from './db.js';
@@ -162,23 +162,18 @@ export async function prepareDatabase(
     }
   };
   const logRetry = logRetries(logger, 'waiting for PostgreSQL', { event: LOG_EVENT.waitingForPostgres, database });
-  let migration: Migration;
-  try {
-    await checkServer();
-    migration = await withRetry(() => (autoMigrate ? migrate(pool, sql, policy) : checkTable(pool, sql)), {
-      isRetryable: isTransientPgError,
-      signal,
-      ...(maxOutageMs > 0
-        ? { maxElapsedMs: maxOutageMs, outage: { what: `PostgreSQL at ${database}`, setting: 'MAX_OUTAGE_MS' } }
-        : {}),
-      onRetry: async (error, attempt, delayMs) => {
-        await checkServer();
-        logRetry(error, attempt, delayMs);
-      },
-    });
-  } catch (error) {
-    throw givingUp(error);
-  }
+  await checkServer();
+  const migration = await withRetry(() => (autoMigrate ? migrate(pool, sql, policy) : checkTable(pool, sql)), {
+    verdictOf: postgresVerdict,
+    signal,
+    ...(maxOutageMs > 0
+      ? { maxElapsedMs: maxOutageMs, outage: { what: `PostgreSQL at ${database}`, setting: 'MAX_OUTAGE_MS' } }
+      : {}),
+    onRetry: async (error, attempt, delayMs) => {
+      await checkServer();
+      logRetry(error, attempt, delayMs);
+    },
+  });
   const { outcome, partitioned } = migration;
   if (outcome === 'adopted')
     logger.warn({ database, table: sql.display }, "adopted the original system's table: added event_id, widened id");

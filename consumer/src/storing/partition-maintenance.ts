@@ -6,8 +6,8 @@
  * itself for an instant and waits at most LOCK_WAIT_MS for it, so loading never queues long behind a
  * drop that waits for a long transaction: that drop is left to the next round.
  */
-import type { Logger } from '@user-actions/shared';
-import { codeOf, isTransientPgError, SQLSTATE } from '@user-actions/shared/postgres/errors';
+import { ClassifiedError, classify, codeOf, type Logger } from '@user-actions/shared';
+import { postgresVerdict, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import type { Pool } from './db.js';
 import { partitionSuffix, partitionsToMake, type Retention, retentionCutoff, type TimeUnit } from './partition-layout.js';
@@ -162,10 +162,10 @@ export function startPartitionMaintenance(options: {
         counters,
       );
     } catch (caught) {
-      const error = caught as Error;
+      const error = classify(caught, postgresVerdict);
       // Partitions exist INTERVALS_AHEAD ahead: a round missed costs nothing yet.
       // A transient failure is known and named by its reason; anything else is logged whole, stack and cause.
-      if (isTransientPgError(error)) {
+      if (error instanceof ClassifiedError && error.retryable) {
         logger.warn({ reason: error.message, retryInMs: everyMs }, 'partition maintenance failed; tried again at the next round');
       } else {
         logger.error({ err: error, retryInMs: everyMs }, 'partition maintenance failed; tried again at the next round');

@@ -4,7 +4,7 @@ import { LOG_EVENT } from '../log-events.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
 import type { KafkaConnection } from './client.js';
-import { isKafkaClientError, isTransientKafkaError, untrustedCertificate } from './errors.js';
+import { kafkaVerdict } from './errors.js';
 import { kafkaConfigurationProblem } from './listener.js';
 
 /**
@@ -25,25 +25,12 @@ export async function connectWithRetry(
   };
   const logRetry = logRetries(logger, 'waiting for Kafka', { event: LOG_EVENT.waitingForKafka, brokers });
   await checkListeners();
-  try {
-    await withRetry(connect, {
-      isRetryable: isTransientKafkaError,
-      signal,
-      onRetry: async (error, attempt, delayMs) => {
-        await checkListeners();
-        logRetry(error, attempt, delayMs);
-      },
-    });
-  } catch (error) {
-    if (error instanceof Error && !isTransientKafkaError(error) && isKafkaClientError(error)) {
-      const hint = untrustedCertificate(error)
-        ? " (the brokers' TLS certificate is not trusted: set KAFKA_SSL_CA_FILE to the CA that signed it)"
-        : '';
-      throw new FatalError(`Kafka refused the connection: ${error.message}${hint}`, {
-        code: hint ? FATAL_CODES.misconfigured : FATAL_CODES.kafkaRefused,
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  await withRetry(connect, {
+    verdictOf: kafkaVerdict,
+    signal,
+    onRetry: async (error, attempt, delayMs) => {
+      await checkListeners();
+      logRetry(error, attempt, delayMs);
+    },
+  });
 }

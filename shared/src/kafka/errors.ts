@@ -1,19 +1,62 @@
 /**
- * Which failures of either Kafka client are worth waiting out (the broker away, restarting, electing a
- * leader) and which need a person (credentials, permissions, a request the cluster will never accept).
+ * The failures of either Kafka client and their verdicts, in one table: which are worth waiting out
+ * (the broker away, restarting, electing a leader) and which need a person (credentials, permissions,
+ * a request the cluster will never accept), each with what an operator reads.
  */
 import { GenericError } from '@platformatic/kafka';
+import { FATAL_CODES, type FatalCode, type Verdict } from '../errors.js';
 import { TLS_VERIFICATION_CODES } from '../wire-probe.js';
 
-const FATAL_KAFKA_ERRORS = new Set([
-  'SASL_AUTHENTICATION_FAILED',
-  'TOPIC_AUTHORIZATION_FAILED',
-  'GROUP_AUTHORIZATION_FAILED',
-  'CLUSTER_AUTHORIZATION_FAILED',
-  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-  'INVALID_REPLICATION_FACTOR',
-  'POLICY_VIOLATION',
-]);
+const transient = (explanation: string, code: FatalCode = FATAL_CODES.outage): Verdict => ({
+  retryable: true,
+  explanation,
+  code,
+});
+const refused = (explanation: string, code: FatalCode = FATAL_CODES.kafkaRefused): Verdict => ({
+  retryable: false,
+  explanation,
+  code,
+});
+
+const UNAVAILABLE = transient('Kafka unavailable');
+const REFUSED = refused('Kafka refused the request');
+const UNTRUSTED = refused(
+  "Kafka refused the connection: the brokers' TLS certificate is not trusted; set KAFKA_SSL_CA_FILE to the CA that signed it",
+  FATAL_CODES.misconfigured,
+);
+
+/**
+ * By the Kafka protocol's error name (kafkajs' `type`, @platformatic/kafka's `apiId`), a client's error
+ * code or kafkajs' error class. A fatal name anywhere in an error decides; protocol errors not named
+ * here are retryable when the client says so.
+ */
+const BY_NAME: Record<string, Verdict> = {
+  SASL_AUTHENTICATION_FAILED: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
+  KafkaJSSASLAuthenticationError: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
+  PLT_KFK_AUTHENTICATION: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
+  TOPIC_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user use the topic"),
+  GROUP_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user use the consumer group"),
+  CLUSTER_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user act on the cluster"),
+  TRANSACTIONAL_ID_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user use an idempotent producer"),
+  POLICY_VIOLATION: refused("the cluster's policy refuses the topic as asked", FATAL_CODES.kafkaTopic),
+  // A cluster whose brokers are still registering (compose's three-node profile) refuses a replication
+  // factor it will soon have: waited out, up to the topic's own bound.
+  INVALID_REPLICATION_FACTOR: transient(
+    "fewer brokers are up than the cluster's default.replication.factor; start the missing brokers",
+    FATAL_CODES.kafkaTopic,
+  ),
+  // The broker rejected the producer's sequence for good: a new producer id is taken (reliable-producer.ts).
+  OUT_OF_ORDER_SEQUENCE_NUMBER: transient('the broker rejected the producer id'),
+  UNKNOWN_PRODUCER_ID: transient('the broker rejected the producer id'),
+  INVALID_PRODUCER_EPOCH: transient('the broker rejected the producer id'),
+  // @platformatic/kafka cannot read some Produce responses that carry an error while a partition leader
+  // moves (found by fault scenarios 3 and 9). Whether the broker wrote the batch is then unknown, so
+  // the send is repeated: the idempotent producer or the consumer's event ids make a second copy harmless.
+  OUT_OF_BOUNDS: transient('a Produce response could not be read while a leader moved'),
+  PLT_KFK_OUT_OF_BOUNDS: transient('a Produce response could not be read while a leader moved'),
+  PLT_KFK_NETWORK: UNAVAILABLE,
+  PLT_KFK_TIMEOUT: transient('Kafka did not answer in time'),
+};
 
 interface PlatformaticError extends Error {
   code: string;
@@ -27,80 +70,44 @@ function isPlatformaticError(error: unknown): error is PlatformaticError {
   return error instanceof Error && GenericError.isGenericError(error);
 }
 
-/** The Kafka protocol error names (`NOT_LEADER_OR_FOLLOWER`, ...) anywhere inside a producer error. */
-export function platformaticErrorIds(error: unknown): string[] {
-  if (!isPlatformaticError(error)) return error instanceof Error && error.cause ? platformaticErrorIds(error.cause) : [];
-  const inner = [...(error.errors ?? []), ...(error.cause ? [error.cause] : [])];
-  return [...(error.apiId ? [error.apiId] : []), ...inner.flatMap((nested) => platformaticErrorIds(nested))];
-}
-
 /**
- * @platformatic/kafka 1.35 cannot read some Produce responses that carry an error while a partition
- * leader moves ("Out of bounds"; found by fault scenarios 3 and 9). Whether the broker wrote the batch
- * is then unknown, so the send is repeated: the idempotent producer or the consumer's event ids make a
- * second copy harmless.
+ * Kafka's table (`VerdictOf`): a failure of either Kafka client, or undefined for one that is not Kafka's.
+ * An untrusted certificate or a fatal name anywhere inside decides; then the names above; then the
+ * client's own word (a protocol error it can retry, a batch of errors all retryable); any other kafkajs
+ * error is retryable (kafkajs gives up on a broker away for a while, which comes back).
  */
-function isUnreadableResponse(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'OUT_OF_BOUNDS' || code === 'PLT_KFK_OUT_OF_BOUNDS';
+export function kafkaVerdict(error: Error): Verdict | undefined {
+  const names = kafkaErrorNames(error);
+  if (names.some((name) => TLS_VERIFICATION_CODES.has(name))) return UNTRUSTED;
+  const known = names.flatMap((name) => BY_NAME[name] ?? []);
+  const decided = known.find((verdict) => !verdict.retryable) ?? (isPlatformaticError(error) ? undefined : known[0]);
+  if (decided) return decided;
+  if (isPlatformaticError(error)) return platformaticVerdict(error);
+  return names.some((name) => name.startsWith('KafkaJS')) ? UNAVAILABLE : undefined;
 }
 
-/** The certificate verification failure anywhere inside a client error (its causes and inner errors). */
-export function untrustedCertificate(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && TLS_VERIFICATION_CODES.has(code)) return code;
-  const inner = [error.cause, ...((error as { errors?: unknown[] }).errors ?? [])];
-  for (const nested of inner) {
-    const found = untrustedCertificate(nested);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-/** An error of either Kafka client, as opposed to one of PostgreSQL or of the code. */
-export function isKafkaClientError(error: Error): boolean {
-  return error.name.startsWith('KafkaJS') || isPlatformaticError(error) || isUnreadableResponse(error);
-}
-
-/** Producer errors (@platformatic/kafka): network trouble and leader moves pass, refusals do not. */
-function isTransientProducerError(error: PlatformaticError): boolean {
+/** @platformatic/kafka's errors: network trouble and leader moves pass, refusals do not. */
+function platformaticVerdict(error: PlatformaticError): Verdict {
+  const named = BY_NAME[error.code] ?? BY_NAME[error.apiId ?? ''];
+  if (named) return named;
   switch (error.code) {
-    case 'PLT_KFK_NETWORK':
-    case 'PLT_KFK_TIMEOUT':
-      return true;
     case 'PLT_KFK_PROTOCOL':
-      return !FATAL_KAFKA_ERRORS.has(error.apiId ?? '') && (error.canRetry === true || error.hasStaleMetadata === true);
+      return error.canRetry === true || error.hasStaleMetadata === true ? UNAVAILABLE : REFUSED;
     case 'PLT_KFK_MULTIPLE':
     case 'PLT_KFK_RESPONSE': {
-      const inner = (error.errors ?? []).filter((nested): nested is Error => nested instanceof Error);
-      return inner.length > 0 && inner.every((nested) => isTransientKafkaError(nested));
+      const inner = (error.errors ?? []).flatMap((nested) => (nested instanceof Error ? [kafkaVerdict(nested) ?? REFUSED] : []));
+      return inner.find((verdict) => !verdict.retryable) ?? inner[0] ?? REFUSED;
     }
     default:
-      return false;
+      return REFUSED;
   }
 }
 
-/**
- * Transient: the broker is away, restarting or electing a leader. Fatal: credentials or permissions,
- * or a request the cluster will never accept. Errors that are not Kafka's are never retried here.
- */
-export function isTransientKafkaError(error: Error): boolean {
-  if (untrustedCertificate(error)) return false;
-  if (isUnreadableResponse(error)) return true;
-  if (isPlatformaticError(error)) return isTransientProducerError(error);
-  let isKafkaError = false;
-  for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    if (current.name === 'KafkaJSSASLAuthenticationError') return false;
-    if (current.name.startsWith('KafkaJS')) isKafkaError = true;
-  }
-  return isKafkaError && !kafkaErrorTypes(error).some((type) => FATAL_KAFKA_ERRORS.has(type));
-}
-
-/** The Kafka error names (`INVALID_REPLICATION_FACTOR`, ...) of a kafkajs error, its causes and the errors it gathers. */
-export function kafkaErrorTypes(error: unknown): string[] {
+/** Every name in an error, its causes and the errors it gathers: class, code, protocol error. */
+export function kafkaErrorNames(error: unknown): string[] {
   if (!(error instanceof Error)) return [];
-  const type = (error as { type?: unknown }).type;
+  const { code, type, apiId } = error as { code?: unknown; type?: unknown; apiId?: unknown };
+  const own = [error.name, code, type, apiId].filter((name): name is string => typeof name === 'string');
   const inner = [error.cause, ...((error as { errors?: unknown[] }).errors ?? [])];
-  return [...(typeof type === 'string' ? [type] : []), ...inner.flatMap((nested) => kafkaErrorTypes(nested))];
+  return [...own, ...inner.flatMap((nested) => kafkaErrorNames(nested))];
 }

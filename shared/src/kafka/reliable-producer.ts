@@ -18,14 +18,14 @@ import { compatibilityPartitioner, type Partitioner, ProduceAcks, Producer } fro
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
 import type { KafkaConnection, KafkaMessageOut } from './client.js';
-import { isTransientKafkaError, platformaticErrorIds } from './errors.js';
+import { kafkaErrorNames, kafkaVerdict } from './errors.js';
 
 const PLATFORMATIC_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
 const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
 export function needsNewProducerId(error: unknown): boolean {
-  return platformaticErrorIds(error).some((id) => NEEDS_NEW_PRODUCER_ID.has(id));
+  return kafkaErrorNames(error).some((name) => NEEDS_NEW_PRODUCER_ID.has(name));
 }
 
 /** The partition Kafka's default partitioner (Java's, too) gives a key; the producer's own choice. */
@@ -79,7 +79,7 @@ export interface ReliableProducer {
    */
   loadTopic(topic: string): Promise<void>;
   /** Resolves once every message is acknowledged; retries transient failures until `signal` aborts. */
-  send(topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal): Promise<void>;
+  send(topic: string, messages: readonly KafkaMessageOut[], signal: AbortSignal): Promise<void>;
   disconnect(): Promise<void>;
 }
 
@@ -143,13 +143,13 @@ export function createReliableProducer(
     return records.filter((record) => !record.key || !written.has((record.keyHash ?? murmur2Hash(record.key)) % partitionCount));
   };
 
-  const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal?: AbortSignal) => {
+  const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal: AbortSignal) => {
     if (messages.length === 0) return;
     const logSendRetry = logRetries(logger, 'send failed; retrying', { topic, messages: messages.length });
     const pending = { records: messages.map((message) => toRecord(topic, message, keyBytes)) };
     await withRetry(() => sendPending(topic, pending), {
-      isRetryable: (error) => isTransientKafkaError(error) || needsNewProducerId(error),
-      ...(signal ? { signal } : {}),
+      verdictOf: kafkaVerdict,
+      signal,
       onRetry: (error, attempt, delayMs) => {
         onRetry?.(error);
         logSendRetry(error, attempt, delayMs);

@@ -1,9 +1,8 @@
 /** The topic: created with enough partitions to scale out, and its offsets once the broker has them. */
 import kafkajs, { type Admin } from 'kafkajs';
-import { FATAL_CODES, FatalError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
-import { isTransientKafkaError, kafkaErrorTypes } from './errors.js';
+import { kafkaVerdict } from './errors.js';
 
 /**
  * Each partition's first offset kept (`low`) and next to be written (`high`). Right after a topic is
@@ -16,7 +15,7 @@ export async function topicEnds(
   { logger, signal }: { logger?: Logger; signal: AbortSignal },
 ): ReturnType<Admin['fetchTopicOffsets']> {
   return withRetry(() => admin.fetchTopicOffsets(topic), {
-    isRetryable: isTransientKafkaError,
+    verdictOf: kafkaVerdict,
     maxElapsedMs: 60_000,
     signal,
     onRetry: logger ? logRetries(logger, 'topic offsets not available yet', { topic }) : undefined,
@@ -41,25 +40,14 @@ export async function ensureTopic(
   { logger, signal, maxWaitMs = 60_000 }: { logger: Logger; signal: AbortSignal; maxWaitMs?: number },
 ): Promise<void> {
   // Replicas starting together race to create the topic; the losers may ask a broker that has not
-  // heard of it yet. And a cluster whose brokers are still registering (compose's three-node profile)
-  // refuses a replication factor it will soon have. Both pass within moments.
-  const tooFewBrokers = (error: Error) => kafkaErrorTypes(error).includes('INVALID_REPLICATION_FACTOR');
-  try {
-    await withRetry(() => createOrCheckTopic(admin, spec, logger), {
-      isRetryable: (error) => isTransientKafkaError(error) || tooFewBrokers(error),
-      maxElapsedMs: maxWaitMs,
-      signal,
-      onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
-    });
-  } catch (error) {
-    if (error instanceof Error && tooFewBrokers(error)) {
-      throw new FatalError(
-        `cannot create topic ${spec.topic}: fewer brokers are up than the cluster's default.replication.factor, still after ${maxWaitMs / 1000} s; start the missing brokers`,
-        { code: FATAL_CODES.kafkaTopic, cause: error },
-      );
-    }
-    throw error;
-  }
+  // heard of it yet. And a cluster whose brokers are still registering refuses a replication factor
+  // it will soon have (kafka/errors.ts). Both pass within moments; after maxWaitMs the daemon stops.
+  await withRetry(() => createOrCheckTopic(admin, spec, logger), {
+    verdictOf: kafkaVerdict,
+    maxElapsedMs: maxWaitMs,
+    signal,
+    onRetry: logRetries(logger, 'topic not ready yet', { topic: spec.topic }),
+  });
 }
 
 async function createOrCheckTopic(admin: Admin, { topic, partitions, retentionMs }: TopicSpec, logger: Logger): Promise<void> {

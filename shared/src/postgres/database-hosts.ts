@@ -8,6 +8,7 @@
  * writes, the API reads.
  */
 import pg from 'pg';
+import { TransientError } from '../errors.js';
 
 export const TARGET_SESSION_ATTRS = ['read-write', 'primary', 'any', 'read-only', 'standby', 'prefer-standby'] as const;
 export type TargetSessionAttrs = (typeof TARGET_SESSION_ATTRS)[number];
@@ -64,7 +65,7 @@ function withoutTargetSessionAttrs(url: string): string {
 }
 
 /** A connection to a host that is not what `target_session_attrs` asks for; the next host is tried. */
-export class WrongSessionError extends Error {
+export class WrongSessionError extends TransientError {
   override readonly name = 'WrongSessionError';
 }
 

@@ -1,18 +1,20 @@
 /**
- * Which PostgreSQL failures are worth waiting out (the server is restarting, unreachable or
- * overloaded; a serialization conflict) and which need a person (credentials, a missing database,
- * permissions).
+ * PostgreSQL's failures and their verdicts, in one table: which are worth waiting out (the server is
+ * restarting, unreachable or overloaded; a serialization conflict) and which need a person
+ * (credentials, a missing database, permissions), each with what an operator reads.
  */
-import { FATAL_CODES, FatalError, isAbortError } from '../errors.js';
+import { codeOf, FATAL_CODES, type FatalCode, TransientError, type Verdict } from '../errors.js';
 import { TLS_VERIFICATION_CODES } from '../wire-probe.js';
-import { WrongSessionError } from './database-hosts.js';
 
-/** A connection that stayed silent while work was in flight; transient: the work is retried on another. */
-export class SilentConnectionError extends Error {
+/** A connection that stayed silent while work was in flight: the work is retried on another. */
+export class SilentConnectionError extends TransientError {
   override readonly name = 'SilentConnectionError';
+  constructor(detail: string) {
+    super(`PostgreSQL does not answer (a network partition?): ${detail}`);
+  }
 }
 
-/** The SQLSTATEs the daemons act on by name, beyond the classes below. */
+/** The SQLSTATEs the daemons act on by name, beyond their verdicts. */
 export const SQLSTATE = {
   /** An event already stored (with generated ids, nothing else is unique). */
   uniqueViolation: '23505',
@@ -20,102 +22,103 @@ export const SQLSTATE = {
   checkViolation: '23514',
   /** A lock not had within lock_timeout. */
   lockNotAvailable: '55P03',
+  /** A relation that does not exist. */
+  undefinedTable: '42P01',
 } as const;
 
-const TRANSIENT_SQLSTATE_CLASSES = new Set(['08', '53']);
-// 25006: a write on a read-only session, as on a primary that came back as a standby: the next
-// connection looks for the writable host (shared/src/postgres/database-hosts.ts). 57014: our statement_timeout (a lock wait
-// behind someone's long transaction, say), or an operator's pg_cancel_backend: tried again.
-// 55P03: a lock not had within lock_timeout (partition maintenance sets one): tried again later.
-const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '57014', '40001', '40P01', '25006', SQLSTATE.lockNotAvailable]);
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-// node-postgres reports a dropped socket or a slow connect with a message and no code.
-const TRANSIENT_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable|Client has encountered a connection error and is not queryable/i;
+const transient = (explanation: string): Verdict => ({ retryable: true, explanation, code: FATAL_CODES.outage });
+const fatal = (explanation: string, code: FatalCode = FATAL_CODES.postgresRefused): Verdict => ({
+  retryable: false,
+  explanation,
+  code,
+});
 
-const UNTRUSTED_CERTIFICATE = "PostgreSQL's TLS certificate is not trusted; set DATABASE_CA_FILE to the CA that signed it";
+const UNAVAILABLE = transient('PostgreSQL unavailable');
+const REFUSED = fatal('PostgreSQL refused the request');
+const UNTRUSTED = fatal(
+  "PostgreSQL's TLS certificate is not trusted; set DATABASE_CA_FILE to the CA that signed it",
+  FATAL_CODES.misconfigured,
+);
 
-const FATAL_EXPLANATIONS: Record<string, string> = {
-  '28P01': 'PostgreSQL rejected the password (in DATABASE_URL, or PGPASSWORD when the URL has none)',
-  '28000': 'PostgreSQL rejected the user in DATABASE_URL',
-  '3D000': 'the database named in DATABASE_URL does not exist',
-  '42501': 'the PostgreSQL user in DATABASE_URL lacks a permission it needs',
-  // Node.js' verdicts on the server's certificate (the list the listener checks use), two in words of their own.
-  ...Object.fromEntries([...TLS_VERIFICATION_CODES].map((code) => [code, UNTRUSTED_CERTIFICATE])),
-  ERR_TLS_CERT_ALTNAME_INVALID: "PostgreSQL's TLS certificate does not name the host in DATABASE_URL",
-  CERT_HAS_EXPIRED: "PostgreSQL's TLS certificate has expired",
+/** By SQLSTATE, or by Node.js' code for a network or certificate failure. */
+const BY_CODE: Record<string, Verdict> = {
+  '28P01': fatal('PostgreSQL rejected the password (in DATABASE_URL, or PGPASSWORD when the URL has none)'),
+  '28000': fatal('PostgreSQL rejected the user in DATABASE_URL'),
+  '3D000': fatal('the database named in DATABASE_URL does not exist'),
+  '42501': fatal('the PostgreSQL user in DATABASE_URL lacks a permission it needs'),
+  ...Object.fromEntries([...TLS_VERIFICATION_CODES].map((code) => [code, UNTRUSTED])),
+  ERR_TLS_CERT_ALTNAME_INVALID: fatal(
+    "PostgreSQL's TLS certificate does not name the host in DATABASE_URL",
+    FATAL_CODES.misconfigured,
+  ),
+  CERT_HAS_EXPIRED: fatal("PostgreSQL's TLS certificate has expired", FATAL_CODES.misconfigured),
+  '53100': transient("PostgreSQL's disk is full"),
+  '53200': transient('PostgreSQL is out of memory'),
+  '53300': transient('PostgreSQL has no connection slot free'),
+  // Our statement_timeout (a lock wait behind someone's long transaction, say), or an operator's
+  // pg_cancel_backend: tried again.
+  '57014': transient('a statement ran past its statement timeout (a lock held by another session?)'),
+  '57P01': UNAVAILABLE,
+  '57P02': UNAVAILABLE,
+  '57P03': transient('PostgreSQL is starting up or shutting down'),
+  '40001': UNAVAILABLE,
+  '40P01': UNAVAILABLE,
+  // A write on a read-only session, as on a primary that came back as a standby: the next connection
+  // looks for the writable host (database-hosts.ts).
+  '25006': transient('PostgreSQL is read-only (a standby?)'),
+  // Partition maintenance sets a lock_timeout: tried again later.
+  [SQLSTATE.lockNotAvailable]: UNAVAILABLE,
+  ...Object.fromEntries(
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].map((code) => [
+      code,
+      UNAVAILABLE,
+    ]),
+  ),
 };
-
-/** The error's SQLSTATE (or Node.js' network code), if it has one. */
-export function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-export function isTransientPgError(error: Error): boolean {
-  if (error instanceof WrongSessionError || error instanceof SilentConnectionError) return true;
-  const code = codeOf(error);
-  if (code !== undefined) {
-    if (TRANSIENT_NETWORK_CODES.has(code) || TRANSIENT_SQLSTATES.has(code)) return true;
-    if (code.length === 5 && TRANSIENT_SQLSTATE_CLASSES.has(code.slice(0, 2))) return true;
-  }
-  if (error instanceof AggregateError) return error.errors.some((inner) => inner instanceof Error && isTransientPgError(inner));
-  return TRANSIENT_MESSAGES.test(error.message);
-}
-
-/**
- * What to throw when a PostgreSQL operation gives up: a stop (abort) or a FatalError as it is, any other
- * failure as a FatalError that says what to fix.
- */
-export function givingUp(error: unknown): unknown {
-  if (!(error instanceof Error) || isAbortError(error) || error instanceof FatalError) return error;
-  return toFatalPgError(error);
-}
-
-/** Wraps a failure that will not go away by itself into a FatalError that says what to fix. */
-export function toFatalPgError(error: Error): FatalError {
-  const code = codeOf(error);
-  const explanation = (code && FATAL_EXPLANATIONS[code]) ?? 'PostgreSQL refused the request';
-  return new FatalError(`${explanation} (${code ?? 'no SQLSTATE'}: ${error.message})`, {
-    code: code !== undefined && TLS_VERIFICATION_CODES.has(code) ? FATAL_CODES.misconfigured : FATAL_CODES.postgresRefused,
-    cause: error,
-  });
-}
 
 // Data exceptions (22: a timestamp out of range, say), integrity violations (23) and program limits
-// (54: a value too large): the row is at fault, not the server.
-const ROW_DATA_SQLSTATE_CLASSES = new Set(['22', '23', '54']);
+// (54: a value too large): the row is at fault, not the server (isRowDataError).
+const ROW_REFUSED = fatal('PostgreSQL refused a value in the batch');
 
-/** The statement failed because of a value in it: retrying the same rows will fail again. */
-export function isRowDataError(error: Error): boolean {
-  const code = codeOf(error);
-  return code !== undefined && code.length === 5 && ROW_DATA_SQLSTATE_CLASSES.has(code.slice(0, 2));
-}
-
-const OUTAGE_EXPLANATIONS: Record<string, string> = {
-  '53100': "PostgreSQL's disk is full",
-  '53200': 'PostgreSQL is out of memory',
-  '53300': 'PostgreSQL has no connection slot free',
-  '57014': 'a statement ran past its statement timeout (a lock held by another session?)',
-  '57P03': 'PostgreSQL is starting up or shutting down',
-  '25006': 'PostgreSQL is read-only (a standby?)',
+/** By SQLSTATE class, for a SQLSTATE not above. */
+const BY_CLASS: Record<string, Verdict> = {
+  '08': UNAVAILABLE,
+  '53': UNAVAILABLE,
+  '22': ROW_REFUSED,
+  '23': ROW_REFUSED,
+  '54': ROW_REFUSED,
 };
 
-/** What an operator reads in `/readyz` and the summary log while PostgreSQL fails: the kind of fault first. */
-export function outageReason(error: Error): string {
+// node-postgres reports a dropped socket or a slow connect with a message and no code.
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client was closed and is not queryable|Client has encountered a connection error and is not queryable/i;
+
+const isSqlstate = (code: string) => /^[0-9A-Z]{5}$/.test(code);
+// A socket's or TLS' failure not named above (EPROTO, ERR_SSL_WRONG_VERSION_NUMBER...): a refusal.
+const isConnectionCode = (code: string) => /^E[A-Z0-9]+$|^ERR_(TLS|SSL)_/.test(code);
+
+/**
+ * PostgreSQL's table (`VerdictOf`): a failure of node-postgres or of its socket, or undefined for one
+ * that is not PostgreSQL's. Any other SQLSTATE, or socket code, is a refusal. Of a failed connect to several
+ * addresses (an AggregateError), a retryable one wins.
+ */
+export function postgresVerdict(error: Error): Verdict | undefined {
   const code = codeOf(error);
-  const kind =
-    error instanceof SilentConnectionError
-      ? 'PostgreSQL does not answer (a network partition?)'
-      : ((code && OUTAGE_EXPLANATIONS[code]) ?? 'PostgreSQL unavailable');
-  return `${kind}: ${error.message}`;
+  if (code !== undefined) {
+    const verdict =
+      BY_CODE[code] ??
+      (isSqlstate(code) ? (BY_CLASS[code.slice(0, 2)] ?? REFUSED) : isConnectionCode(code) ? REFUSED : undefined);
+    if (verdict) return verdict;
+  }
+  if (error instanceof AggregateError) {
+    const inner = error.errors.flatMap((nested) => (nested instanceof Error ? [postgresVerdict(nested)] : []));
+    return inner.find((verdict) => verdict?.retryable) ?? inner.find((verdict) => verdict !== undefined);
+  }
+  return UNAVAILABLE_MESSAGES.test(error.message) ? UNAVAILABLE : undefined;
+}
+
+/** The statement failed because of a value in it: retrying the same rows will fail again. */
+export function isRowDataError(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && isSqlstate(code) && BY_CLASS[code.slice(0, 2)] === ROW_REFUSED;
 }
