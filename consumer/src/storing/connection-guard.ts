@@ -17,7 +17,14 @@
  */
 import { SilentConnectionError } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
-import { END_STALE_SESSION } from './sql.js';
+
+/**
+ * Ends the session of pid $1 if it is still there, waiting up to $2 ms for it to go: only a session of
+ * the same user, never this one (a pid reused by someone else's session since is not ended).
+ */
+const END_STALE_SESSION = `
+SELECT pg_terminate_backend(pid, $2) AS ended FROM pg_stat_activity
+WHERE pid = $1 AND usename = current_user AND pid <> pg_backend_pid()`;
 
 export interface DatabaseTimeouts {
   /** The server's statement_timeout (and idle-in-transaction timeout) for each of the consumer's sessions. */
