@@ -16,6 +16,7 @@ import { startLoader } from './loading/loader.js';
 import { createLoaderMetrics } from './metrics.js';
 import { CONDITIONS } from './readiness-conditions.js';
 import { createPool } from './storing/db.js';
+import { loaderPort } from './storing/loader-port.js';
 import { prepareDatabase } from './storing/migration.js';
 import { reportMaintenance, startPartitionMaintenance } from './storing/partition-maintenance.js';
 import { sqlFor } from './storing/sql.js';
@@ -60,8 +61,12 @@ export function startConsumer(config: ConsumerConfig, logger: Logger): Service {
       });
       onStop('stop maintaining partitions', () => maintenance.stop());
     }
-    const loader = await startLoader(config, { pool, sql }, logger, signal, { metrics, readiness });
-    onStop('leave the consumer group', () => loader.stop());
+    const loader = await startLoader(
+      config,
+      logger,
+      { signal, onStop },
+      { metrics, readiness, postgres: loaderPort(pool, sql, config) },
+    );
     await Promise.race([untilAborted(signal), loader.failed]);
   });
 }

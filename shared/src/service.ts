@@ -15,7 +15,7 @@ export interface Service {
 }
 
 export interface ServiceContext {
-  /** Aborts on `stop()`: every wait of the start and of the run takes it. */
+  /** Aborts on `stop()`, and once the run has ended however it ended: every wait of the start and of the run takes it. */
   signal: AbortSignal;
   /** Registers a started part's release, run on the way out in reverse order of registration. */
   onStop(what: string, release: () => unknown): void;
@@ -40,6 +40,8 @@ export function startService(logger: Logger, run: (context: ServiceContext) => P
       // A wait abandoned because stop() was asked for is how a stop looks from inside, not a failure.
       if (!(controller.signal.aborted && isAbortError(error))) failure = error;
     }
+    // However the run ended, whatever still waits on the signal (a retry, a batch) lets go before its part is released.
+    controller.abort();
     try {
       await runShutdownSteps(logger, releases.reverse());
     } catch (error) {

@@ -48,6 +48,18 @@ describe('startService', () => {
     expect(released).toEqual(['a']);
   });
 
+  it('aborts the signal before releasing the parts of a run that failed, so that no wait outlives its part', async () => {
+    let abortedAtRelease: boolean | undefined;
+    const service = startService(logger, async ({ signal, onStop }) => {
+      onStop('pool', () => {
+        abortedAtRelease = signal.aborted;
+      });
+      throw new Error('the loader failed');
+    });
+    await expect(service.stopped).rejects.toThrow('the loader failed');
+    expect(abortedAtRelease).toBe(true);
+  });
+
   it("keeps the run's failure over a release's", async () => {
     const service = startService(logger, async ({ onStop }) => {
       onStop('a', () => {
