@@ -123,9 +123,8 @@ function literalWhere(filter: EventFilter): string {
  */
 const AS_TEXT_LINES = `WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')`;
 
-export function readSqlFor(tableName: TableName) {
-  const table = qualifiedTable(tableName);
-  const tallies = talliesOf(tableName);
+/** The events themselves: a page, a stream, the exports. */
+function eventsSql(table: string) {
   return {
     /** One page: a row more than asked for says whether there is a next page. */
     page(filter: EventFilter, after: Keyset | undefined, limit: number): Statement {
@@ -159,7 +158,12 @@ TO STDOUT ${AS_TEXT_LINES}`;
       return `COPY (SELECT ${CSV_SELECT} FROM ${table} ${literalWhere(filter)} ORDER BY ${table}."timestamp", id)
 TO STDOUT WITH (FORMAT csv, HEADER true)`;
     },
+  } as const;
+}
 
+/** Counts per bucket and action, from the per-minute tally and the events at a range's ends. */
+function countsSql(table: string, tallies: Tallies) {
+  return {
     /**
      * Events per bucket and action, as the lines of a JSON array's members (`{start, action, count}`,
      * each after the first led by a comma), by COPY: a day of minutes is 23,040 of them, which PostgreSQL
@@ -218,7 +222,12 @@ buckets AS (${buckets})`),
         values: [start, end],
       });
     },
+  } as const;
+}
 
+/** The live page's tick, and the probe of what the API reads. */
+function liveSql(table: string, tallies: Tallies) {
+  return {
     /**
      * The live page's one query per tick, by PostgreSQL's clock: events per second and action over the
      * chart's last $1 seconds and per action over the last $2 minutes (the tallies), the newest $3 events
@@ -244,6 +253,14 @@ buckets AS (${buckets})`),
     /** Whether the table and its tallies are there and readable: readiness, and a clear line at start. */
     probe: `SELECT 1 FROM ${table}, ${tallies.perMinute}, ${tallies.perSecond} LIMIT 0`,
   } as const;
+}
+
+type Tallies = ReturnType<typeof talliesOf>;
+
+export function readSqlFor(tableName: TableName) {
+  const table = qualifiedTable(tableName);
+  const tallies = talliesOf(tableName);
+  return { ...eventsSql(table), ...countsSql(table, tallies), ...liveSql(table, tallies) } as const;
 }
 
 export type ReadSql = ReturnType<typeof readSqlFor>;
