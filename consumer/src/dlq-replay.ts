@@ -9,13 +9,21 @@ import {
   connectWithRetry,
   createKafka,
   createReliableProducer,
+  kafkaVerdict,
+  LOG_EVENT,
   type Logger,
-  runShutdownSteps,
+  logRetries,
+  type ReliableProducer,
+  type Service,
+  type ServiceContext,
+  startService,
   topicEnds,
+  withRetry,
 } from '@user-actions/shared';
-import type { Admin, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, KafkaMessage } from 'kafkajs';
 import type { ConsumerConfig } from './config.js';
 import { DLQ_HEADERS } from './decoding/message-origin.js';
+import { disconnectWithin } from './loading/client-calls.js';
 
 const REPLAYED_AT_HEADER = 'dlq.replayed-at';
 
@@ -33,66 +41,87 @@ export function toReplayedMessage(message: KafkaMessage, now: Date = new Date())
   return { key: message.key, value: message.value, headers };
 }
 
-export async function replayDeadLetters(config: ConsumerConfig, logger: Logger, signal: AbortSignal): Promise<number> {
+// kafkajs' disconnect waits for the requests in flight (on a silent broker, up to the request timeout):
+// nothing is lost by not waiting, the group's committed offsets say what was replayed.
+const DISCONNECT_MS = 3_000;
+
+/** The replay as one service: replays what its group has not replayed yet, says how many, and ends. */
+export function startReplay(config: ConsumerConfig, logger: Logger): Service {
+  return startService(logger, async (context) => {
+    const replayed = await replayDeadLetters(config, logger, context);
+    logger.info(
+      { event: LOG_EVENT.deadLettersReplayed, replayed, from: config.deadLetterTopic },
+      replayed === 0 ? 'no dead letters to replay' : 'replayed dead letters',
+    );
+  });
+}
+
+/** Each client registers its release on the service's stack as it connects. */
+async function replayDeadLetters(config: ConsumerConfig, logger: Logger, { signal, onStop }: ServiceContext): Promise<number> {
   const connection = { ...config, clientId: `${config.clientId}-dlq-replay` };
   const kafka = createKafka(connection, logger);
+  const groupId = replayGroupId(config);
   const admin = kafka.admin();
   await connectWithRetry(() => admin.connect(), config, logger, signal);
-  const groupId = replayGroupId(config);
-  let pending: Map<number, bigint>;
-  try {
-    pending = await partitionsToReplay(admin, config.deadLetterTopic, groupId, logger, signal);
-  } finally {
-    await admin.disconnect();
-  }
+  onStop('disconnect the admin client', () => disconnectWithin(admin, DISCONNECT_MS, logger, 'the admin client'));
+  const pending = await partitionsToReplay(admin, config.deadLetterTopic, groupId, logger, signal);
   if (pending.size === 0) return 0;
 
   const producer = createReliableProducer(connection, logger);
+  await connectWithRetry(() => producer.connect(), config, logger, signal);
+  onStop('disconnect the producer', () => producer.disconnect());
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500 });
+  onStop('leave the replay group', () => disconnectWithin(consumer, DISCONNECT_MS, logger, 'the replay group'));
+  await connectWithRetry(() => consumer.connect(), config, logger, signal);
+  await withRetry(() => consumer.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true }), {
+    verdictOf: kafkaVerdict,
+    signal,
+    onRetry: logRetries(logger, 'cannot subscribe yet', { topic: config.deadLetterTopic }),
+  });
+  return replayPending(consumer, producer, pending, config, logger, signal);
+}
+
+/** Produces every pending dead letter again, committing the replay group's offsets as it goes. */
+function replayPending(
+  consumer: Consumer,
+  producer: ReliableProducer,
+  pending: Map<number, bigint>,
+  config: ConsumerConfig,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<number> {
   let replayed = 0;
-  try {
-    await connectWithRetry(() => producer.connect(), config, logger, signal);
-    await connectWithRetry(() => consumer.connect(), config, logger, signal);
-    await consumer.subscribe({ topics: [config.deadLetterTopic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      signal.addEventListener('abort', () => resolve(), { once: true });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          eachBatch: async ({ batch, resolveOffset }) => {
-            const end = pending.get(batch.partition);
-            if (end === undefined) return;
-            const messages = batch.messages.filter((message) => BigInt(message.offset) < end);
-            for (const [topic, group] of groupBySourceTopic(messages, config.topic)) {
-              await producer.send(
-                topic,
-                group.map((message) => toReplayedMessage(message)),
-                signal,
-              );
-            }
-            replayed += messages.length;
-            const last = messages.at(-1);
-            if (last) {
-              resolveOffset(last.offset);
-              const next = BigInt(last.offset) + 1n;
-              await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
-              if (next >= end) pending.delete(batch.partition);
-            }
-            logger.info({ replayed, partitionsLeft: pending.size }, 'replaying dead letters');
-            if (pending.size === 0) resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    // Both are released even when one fails; the first failure is the one reported.
-    await runShutdownSteps(logger, [
-      ['leave the replay group', () => consumer.disconnect()],
-      ['disconnect the producer', () => producer.disconnect()],
-    ]);
-  }
-  return replayed;
+  return new Promise<number>((resolve, reject) => {
+    signal.addEventListener('abort', () => resolve(replayed), { once: true });
+    consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset }) => {
+          const end = pending.get(batch.partition);
+          if (end === undefined) return;
+          const messages = batch.messages.filter((message) => BigInt(message.offset) < end);
+          for (const [topic, group] of groupBySourceTopic(messages, config.topic)) {
+            await producer.send(
+              topic,
+              group.map((message) => toReplayedMessage(message)),
+              signal,
+            );
+          }
+          replayed += messages.length;
+          const last = messages.at(-1);
+          if (last) {
+            resolveOffset(last.offset);
+            const next = BigInt(last.offset) + 1n;
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+            if (next >= end) pending.delete(batch.partition);
+          }
+          logger.info({ replayed, partitionsLeft: pending.size }, 'replaying dead letters');
+          if (pending.size === 0) resolve(replayed);
+        },
+      })
+      .catch(reject);
+  });
 }
 
 /** Per partition of the dead-letter topic, the end offset to replay up to, where the group is behind it. */
@@ -104,7 +133,11 @@ async function partitionsToReplay(
   signal: AbortSignal,
 ): Promise<Map<number, bigint>> {
   const ends = await topicEnds(admin, topic, { logger, signal });
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const [committed] = await withRetry(() => admin.fetchOffsets({ groupId, topics: [topic] }), {
+    verdictOf: kafkaVerdict,
+    signal,
+    onRetry: logRetries(logger, "cannot read the replay group's offsets yet", { topic }),
+  });
   const position = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
   const pending = new Map<number, bigint>();
   for (const end of ends) {

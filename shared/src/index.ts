@@ -35,7 +35,7 @@ export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka
 export { connectWithRetry } from './kafka/connect.js';
 export { kafkaVerdict } from './kafka/errors.js';
 export { answersLikeKafka, describeForeignReply } from './kafka/listener.js';
-export { createReliableProducer, partitionFor } from './kafka/reliable-producer.js';
+export { createReliableProducer, partitionFor, type ReliableProducer } from './kafka/reliable-producer.js';
 export type { KafkaSecurity } from './kafka/security.js';
 export { ensureTopic, topicEnds } from './kafka/topics.js';
 export { LOG_EVENT } from './log-events.js';

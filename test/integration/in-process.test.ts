@@ -1,5 +1,5 @@
 /**
- * Each daemon's service started in this process and stopped: what it opened is closed — sockets,
+ * Each daemon's service (and the dead-letter replay) started in this process and stopped: what it opened is closed — sockets,
  * servers, timers, threads, PostgreSQL sessions — and no signal listener is left.
  */
 import { Writable } from 'node:stream';
@@ -10,11 +10,12 @@ import { startApi } from '../../api/dist/api.js';
 import { loadApiConfig } from '../../api/dist/config.js';
 import { loadConsumerConfig } from '../../consumer/dist/config.js';
 import { startConsumer } from '../../consumer/dist/consumer.js';
+import { startReplay } from '../../consumer/dist/dlq-replay.js';
 import { loadProducerConfig } from '../../producer/dist/config.js';
 import { startProducer } from '../../producer/dist/producer.js';
 import { LOG_EVENT } from '../../shared/src/log-events.js';
 import type { Service } from '../../shared/src/service.js';
-import { createTopic } from '../support/kafka.js';
+import { createTopic, produceRaw, readTopic } from '../support/kafka.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, type World } from '../support/world.js';
 
@@ -71,7 +72,7 @@ async function startWorkAndStop(
   if (application) expect(await sessionsOf(world, application)).toBe(0);
 }
 
-it('the producer, the consumer and the API, each started in-process and stopped, leave nothing open', async () => {
+it('the producer, the consumer, the replay and the API, each started in-process and stopped, leave nothing open', async () => {
   const world = await createWorld();
   await createTopic(world.admin, world.topic);
   const env = { ...world.env, METRICS_PORT: '0', PRODUCER_INTERVAL_MS: '5' };
@@ -83,13 +84,29 @@ it('the producer, the consumer and the API, each started in-process and stopped,
     (producer) => producer.stopped,
   );
   expect(lines.find((line) => line.event === LOG_EVENT.stoppedGenerating)).toMatchObject({ sent: 200 });
+  // And one message that is not an event, for the consumer to dead-letter and the replay to send back.
+  await produceRaw(world.kafka, world.topic, [{ value: 'not an event' }]);
   await startWorkAndStop(
     world,
     () => startConsumer(loadConsumerConfig(env), loggerInto(lines)),
-    () => world.waitForRows(200),
+    async () => {
+      await world.waitForRows(200);
+      await waitFor(
+        () => readTopic(world.kafka, world.admin, `${world.topic}.dlq`),
+        (found) => found.length === 1,
+        { what: 'the message dead-lettered' },
+      );
+    },
     'user-actions-consumer',
   );
   expect(await world.rowCount()).toBe(200);
+  // The replay stops by itself once it has sent the dead letter back.
+  await startWorkAndStop(
+    world,
+    () => startReplay(loadConsumerConfig(env), loggerInto(lines)),
+    (replay) => replay.stopped,
+  );
+  expect(lines.find((line) => line.event === LOG_EVENT.deadLettersReplayed)).toMatchObject({ replayed: 1 });
 
   const token = 'a-token-of-at-least-sixteen-characters';
   const apiEnv = { DATABASE_URL: world.databaseUrl, API_PORT: '0', API_TOKENS: token };
