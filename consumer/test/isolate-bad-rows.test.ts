@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { storeIsolatingBadRows } from '../src/storing/isolate-bad-rows.js';
+import { storeIsolatingBadRows } from '../src/loading/isolate-bad-rows.js';
 
 const dataError = (message: string) => Object.assign(new Error(message), { code: '22008' });
 

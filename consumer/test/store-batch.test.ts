@@ -9,6 +9,7 @@ import { FATAL_CODES, FatalError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { toCopyRows } from '../src/decoding/copy-rows.js';
+import type { StoreOutcome } from '../src/loading/batch-store.js';
 import type { DeadLetter } from '../src/loading/dead-letter.js';
 import {
   type BatchObserver,
@@ -17,7 +18,6 @@ import {
   type PartitionBatch,
   storeBatch,
 } from '../src/loading/store-batch.js';
-import type { StoreOutcome } from '../src/storing/batch-store.js';
 
 const abortError = () => Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
 

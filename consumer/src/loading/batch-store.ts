@@ -8,9 +8,8 @@ import { isRowDataError, postgresVerdict } from '@user-actions/shared/postgres/e
 import type { CopyRows } from '../decoding/copy-rows.js';
 import type { LoaderMetrics } from '../metrics.js';
 import { CONDITIONS } from '../readiness-conditions.js';
-import type { InsertResult } from './db.js';
 import { type StoreResult, storeIsolatingBadRows } from './isolate-bad-rows.js';
-import type { MoveResult, OffsetMove } from './offsets.js';
+import type { InsertResult, MoveResult, OffsetMove } from './postgres-port.js';
 
 export interface BatchStoreOptions {
   insertRows: (rows: CopyRows, move?: OffsetMove) => Promise<InsertResult>;

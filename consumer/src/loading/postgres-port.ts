@@ -3,8 +3,26 @@
  * consumer: the loader itself never holds a pool or a statement.
  */
 import type { CopyRows } from '../decoding/copy-rows.js';
-import type { InsertResult } from '../storing/db.js';
-import type { MoveResult, OffsetMove } from '../storing/offsets.js';
+
+/** A batch's place in its partition: `from` is the offset it was fetched at, `to` the one after its last message. */
+export interface OffsetMove {
+  topic: string;
+  partition: number;
+  from: bigint;
+  to: bigint;
+}
+
+/** Moved, or not because the partition's stored offset is elsewhere (it is given). */
+export type MoveResult = { moved: true } | { moved: false; stored: bigint };
+
+export interface InsertResult {
+  /** How many rows were new (events already stored are skipped). */
+  inserted: number;
+  /** Rows older than the retention window's start, skipped (counted, not stored). */
+  expired: number;
+  /** With an offset move: whether it was made, in the rows' transaction; when not, nothing was stored. */
+  move?: MoveResult;
+}
 
 export interface PostgresPort {
   /** Stores the rows in one transaction, with `move` the partition's offset in it too (one attempt). */

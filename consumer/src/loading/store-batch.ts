@@ -13,10 +13,10 @@
 import { FATAL_CODES, FatalError, isAbortError, toError } from '@user-actions/shared';
 import type { KafkaMessage } from 'kafkajs';
 import type { CopyRows } from '../decoding/copy-rows.js';
-import type { StoreOutcome } from '../storing/batch-store.js';
-import type { MoveResult, OffsetMove } from '../storing/offsets.js';
+import type { StoreOutcome } from './batch-store.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { GuardVerdict } from './dead-letter-guard.js';
+import type { MoveResult, OffsetMove } from './postgres-port.js';
 
 /** The messages of one partition from one fetch, as far as storing them needs. */
 export interface PartitionBatch {

@@ -7,7 +7,7 @@
  * docs/benchmarks.md.
  */
 import { COLUMN_LIST, columnDefinitions } from '@user-actions/shared/postgres/columns';
-import type { OffsetMove } from './offsets.js';
+import type { OffsetMove } from '../loading/postgres-port.js';
 import type { offsetsSqlFor } from './offsets-sql.js';
 import type { SqlNames } from './sql-names.js';
 import type { tallySqlFor } from './tally-sql.js';

@@ -8,6 +8,7 @@ import { SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CopyRows } from '../decoding/copy-rows.js';
+import type { InsertResult, OffsetMove } from '../loading/postgres-port.js';
 import {
   type ConnectionGuard,
   connectionOptions,
@@ -15,7 +16,7 @@ import {
   guardConnections,
   type QuietListener,
 } from './connection-guard.js';
-import { type MoveResult, moveOffset, type OffsetMove, offsetElsewhere } from './offsets.js';
+import { moveOffset, offsetElsewhere } from './offsets.js';
 import { COPY_INTO_STAGING, COUNT_EXPIRED, CREATE_STAGING, type TableSql } from './sql.js';
 
 /** How the consumer's sessions are named in pg_stat_activity. */
@@ -49,15 +50,6 @@ export function createPool(
   // the process would crash. The next query simply opens a new connection.
   pool.on('error', (error) => logger.warn({ err: error }, 'an idle PostgreSQL connection was closed'));
   return Object.assign(pool, { guard: guardConnections(pool, timeouts, onQuiet) });
-}
-
-export interface InsertResult {
-  /** How many rows were new (events already stored are skipped). */
-  inserted: number;
-  /** Rows older than the retention window's start, skipped (counted, not stored). */
-  expired: number;
-  /** With an offset move: whether it was made, in the rows' transaction; when not, nothing was stored. */
-  move?: MoveResult;
 }
 
 /** Where the rows go and what is skipped: the offset's move, and the retention window's start. */

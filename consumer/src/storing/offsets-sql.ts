@@ -4,7 +4,7 @@
  * disagree (docs/architecture.md).
  */
 import pg from 'pg';
-import type { OffsetMove } from './offsets.js';
+import type { OffsetMove } from '../loading/postgres-port.js';
 import type { SqlNames } from './sql-names.js';
 
 /** What a failed offset move says before the offset it found (offsets.ts reads it back). */

@@ -5,18 +5,8 @@
  * offsets with them, and the consumer reads those events again.
  */
 import type pg from 'pg';
+import type { MoveResult, OffsetMove } from '../loading/postgres-port.js';
 import { OFFSET_ELSEWHERE, type TableSql } from './sql.js';
-
-/** A batch's place in its partition: `from` is the offset it was fetched at, `to` the one after its last message. */
-export interface OffsetMove {
-  topic: string;
-  partition: number;
-  from: bigint;
-  to: bigint;
-}
-
-/** Moved, or not because the partition's stored offset is elsewhere (it is given). */
-export type MoveResult = { moved: true } | { moved: false; stored: bigint };
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
