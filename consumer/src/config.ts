@@ -13,10 +13,10 @@ import {
 import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
 import { tableSettings } from '@user-actions/shared/postgres/table-name';
 import { z } from 'zod';
-import { DEFAULT_DATABASE_TIMEOUTS } from './storing/connection-guard.js';
-import { PARTITION_INTERVALS, parseRetention } from './storing/partition-layout.js';
-import type { PartitionPolicy } from './storing/partition-maintenance.js';
-import type { TableName } from './storing/sql.js';
+import { DEFAULT_DATABASE_TIMEOUTS } from './connecting/connection-guard.js';
+import { PARTITION_INTERVALS, parseRetention } from './schema/partition-layout.js';
+import type { PartitionPolicy } from './schema/partition-maintenance.js';
+import type { TableName } from './sql/sql.js';
 
 const ratioSchema = z.coerce
   .number({ error: 'must be a number from 0 to 1' })

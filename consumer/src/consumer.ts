@@ -12,14 +12,14 @@ import {
   untilAborted,
 } from '@user-actions/shared';
 import type { ConsumerConfig } from './config.js';
+import { createPool } from './connecting/pool.js';
 import { startLoader } from './loading/loader.js';
 import { createLoaderMetrics } from './metrics.js';
 import { CONDITIONS } from './readiness-conditions.js';
-import { createPool } from './storing/db.js';
-import { loaderPort } from './storing/loader-port.js';
-import { prepareDatabase } from './storing/migration.js';
-import { reportMaintenance, startPartitionMaintenance } from './storing/partition-maintenance.js';
-import { sqlFor } from './storing/sql.js';
+import { prepareDatabase } from './schema/migration.js';
+import { reportMaintenance, startPartitionMaintenance } from './schema/partition-maintenance.js';
+import { sqlFor } from './sql/sql.js';
+import { loaderPort } from './writing/loader-port.js';
 
 export function startConsumer(config: ConsumerConfig, logger: Logger): Service {
   return startService(logger, async ({ signal, onStop }) => {

@@ -1,7 +1,7 @@
 import { ConfigError } from '@user-actions/shared';
 import { describe, expect, it } from 'vitest';
 import { loadConsumerConfig, withCaFile } from '../src/config.js';
-import { sqlFor } from '../src/storing/sql.js';
+import { sqlFor } from '../src/sql/sql.js';
 
 describe('consumer configuration', () => {
   it("keeps the original system's database, table-creating, with the group of the original consumer", () => {

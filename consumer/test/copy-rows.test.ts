@@ -15,7 +15,7 @@ describe('COPY text encoding', () => {
     { eventId: 'e2', userId: 'u2', action: 'Logout', ipAddress: '10.0.0.1', device: null, timestamp: 't2', metadata: null },
     { eventId: 'e3', userId: 'u3', action: 'Search', ipAddress: null, device: 'café 🚀', timestamp: 't3', metadata: null },
   ];
-  // In the order of the table's columns (storing/columns.ts): userid … timestamp, event_id, metadata.
+  // In the order of the table's columns (shared/src/postgres/columns.ts): userid … timestamp, event_id, metadata.
   const lines = [
     'u\tLogin\t\\N\tx\\ty\tt\te\t{"a":"\\\\n"}\n',
     'u2\tLogout\t10.0.0.1\t\\N\tt2\te2\t\\N\n',

@@ -7,7 +7,7 @@ import {
   partitionSuffix,
   partitionsToMake,
   retentionCutoff,
-} from '../src/storing/partition-layout.js';
+} from '../src/schema/partition-layout.js';
 
 const at = (iso: string) => new Date(iso);
 const iso = (ranges: { from: Date; to: Date }[]) => ranges.map(({ from, to }) => [from.toISOString(), to.toISOString()]);

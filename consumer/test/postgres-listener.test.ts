@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { postgresListenerProblem } from '../src/storing/postgres-listener.js';
+import { postgresListenerProblem } from '../src/connecting/postgres-listener.js';
 
 const servers: Server[] = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { DEFAULT_TABLE, sqlFor } from '../src/storing/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../src/sql/sql.js';
 
 // The README shows the tables as the consumer makes them: the consumer's own text, held to it here.
 it("the README's CREATE TABLE statements are the consumer's own", () => {

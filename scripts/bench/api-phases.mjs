@@ -49,9 +49,9 @@ export const iso = (/** @type {number} */ ms) => new Date(ms).toISOString();
 
 export async function fillTable() {
   const [{ createPool }, { migrate }, { sqlFor, DEFAULT_TABLE }, { createLogger }, { loadConsumerConfig }] = await Promise.all([
-    import(join(repo, 'consumer/dist/storing/db.js')),
-    import(join(repo, 'consumer/dist/storing/migration.js')),
-    import(join(repo, 'consumer/dist/storing/sql.js')),
+    import(join(repo, 'consumer/dist/connecting/pool.js')),
+    import(join(repo, 'consumer/dist/schema/migration.js')),
+    import(join(repo, 'consumer/dist/sql/sql.js')),
     import(join(repo, 'shared/dist/logger.js')),
     import(join(repo, 'consumer/dist/config.js')),
   ]);

@@ -17,12 +17,13 @@ const BATCH = 2_700;
  * @param {{ what: string, partitioned: boolean, without: (sql: any) => string[], moveOffsets: boolean }} feature
  */
 async function storeCost(db, { what, partitioned, without, moveOffsets }) {
-  const [{ createPool, insertRows }, { migrate }, { toCopyRows }, { sqlFor }, { createLogger }, { loadConsumerConfig }] =
+  const [{ createPool }, { insertRows }, { migrate }, { toCopyRows }, { sqlFor }, { createLogger }, { loadConsumerConfig }] =
     await Promise.all([
-      import(join(repo, 'consumer/dist/storing/db.js')),
-      import(join(repo, 'consumer/dist/storing/migration.js')),
+      import(join(repo, 'consumer/dist/connecting/pool.js')),
+      import(join(repo, 'consumer/dist/writing/insert-rows.js')),
+      import(join(repo, 'consumer/dist/schema/migration.js')),
       import(join(repo, 'consumer/dist/decoding/copy-rows.js')),
-      import(join(repo, 'consumer/dist/storing/sql.js')),
+      import(join(repo, 'consumer/dist/sql/sql.js')),
       import(join(repo, 'shared/dist/logger.js')),
       import(join(repo, 'consumer/dist/config.js')),
     ]);

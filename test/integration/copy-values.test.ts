@@ -1,9 +1,10 @@
 import type { UserActionRow } from '@user-actions/shared/postgres/columns';
 import { describe, expect, it } from 'vitest';
+import { createPool } from '../../consumer/src/connecting/pool.js';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
-import { createPool, insertRows } from '../../consumer/src/storing/db.js';
-import { migrate } from '../../consumer/src/storing/migration.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { migrate } from '../../consumer/src/schema/migration.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
+import { insertRows } from '../../consumer/src/writing/insert-rows.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createWorld, DEFAULT_PARTITIONS, type World } from '../support/world.js';
 

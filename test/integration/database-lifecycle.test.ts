@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import pg from 'pg';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { createTcpProxy } from '../support/tcp-proxy.js';
 import { waitFor, waitUntilStable } from '../support/wait.js';

@@ -5,12 +5,13 @@
  */
 import { LOG_EVENT } from '@user-actions/shared';
 import { expect, it } from 'vitest';
+import { createPool } from '../../consumer/src/connecting/pool.js';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
-import { createPool, insertRows } from '../../consumer/src/storing/db.js';
-import { migrate } from '../../consumer/src/storing/migration.js';
-import { addTime, intervalStart, partitionSuffix } from '../../consumer/src/storing/partition-layout.js';
-import { maintainPartitions } from '../../consumer/src/storing/partition-maintenance.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { migrate } from '../../consumer/src/schema/migration.js';
+import { addTime, intervalStart, partitionSuffix } from '../../consumer/src/schema/partition-layout.js';
+import { maintainPartitions } from '../../consumer/src/schema/partition-maintenance.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
+import { insertRows } from '../../consumer/src/writing/insert-rows.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { numberedRow, onOnePartition, userAction } from '../support/events.js';

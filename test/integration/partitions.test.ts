@@ -5,11 +5,12 @@
  * they need; a redelivered event is still a no-op.
  */
 import { describe, expect, it } from 'vitest';
+import { createPool, type Pool } from '../../consumer/src/connecting/pool.js';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
-import { createPool, insertRows, type Pool } from '../../consumer/src/storing/db.js';
-import { migrate } from '../../consumer/src/storing/migration.js';
-import { maintainPartitions, type PartitionPolicy } from '../../consumer/src/storing/partition-maintenance.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { migrate } from '../../consumer/src/schema/migration.js';
+import { maintainPartitions, type PartitionPolicy } from '../../consumer/src/schema/partition-maintenance.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
+import { insertRows } from '../../consumer/src/writing/insert-rows.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { numberedRow } from '../support/events.js';
 import { createWorld, type World } from '../support/world.js';

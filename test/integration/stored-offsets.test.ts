@@ -6,10 +6,11 @@
  */
 import { FATAL_CODES, LOG_EVENT } from '@user-actions/shared';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { createPool } from '../../consumer/src/connecting/pool.js';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';
-import { createPool, insertRows } from '../../consumer/src/storing/db.js';
-import { migrate } from '../../consumer/src/storing/migration.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { migrate } from '../../consumer/src/schema/migration.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
+import { insertRows } from '../../consumer/src/writing/insert-rows.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { type Daemon, opsPortOf, spawnDaemon } from '../support/daemon.js';
 import { numberedRow } from '../support/events.js';

@@ -1,6 +1,7 @@
 /** The series names the daemons export, for checking that dashboards and alert rules name only those. */
+
+import type { Pool } from '../../consumer/src/connecting/pool.js';
 import { createLoaderMetrics } from '../../consumer/src/metrics.js';
-import type { Pool } from '../../consumer/src/storing/db.js';
 import { createProducerMetrics } from '../../producer/src/metrics.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createMetricsRegistry, startOpsServer } from '../../shared/src/ops-server.js';

@@ -4,9 +4,9 @@
  * breaks), devices with commas, quotes and newlines (what CSV must quote), every action in turn.
  */
 import { ACTIONS } from '@user-actions/shared';
-import { createPool } from '../../consumer/src/storing/db.js';
-import { migrate } from '../../consumer/src/storing/migration.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { createPool } from '../../consumer/src/connecting/pool.js';
+import { migrate } from '../../consumer/src/schema/migration.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
 import { createLogger } from '../../shared/src/logger.js';
 import { createWorld, DEFAULT_PARTITIONS, type World } from './world.js';
 

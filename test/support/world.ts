@@ -9,8 +9,8 @@ import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { inject, onTestFinished } from 'vitest';
 import { loadConsumerConfig } from '../../consumer/src/config.js';
-import { readStoredOffsets } from '../../consumer/src/storing/offsets.js';
-import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/storing/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
+import { readStoredOffsets } from '../../consumer/src/writing/offsets.js';
 import { waitFor } from './wait.js';
 
 export type { StoredRow } from '@user-actions/shared/postgres/columns';

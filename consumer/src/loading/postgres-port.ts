@@ -1,5 +1,5 @@
 /**
- * PostgreSQL as the loader reaches it, implemented by storing/ (loader-port.ts) and handed in by the
+ * PostgreSQL as the loader reaches it, implemented by writing/loader-port.ts and handed in by the
  * consumer: the loader itself never holds a pool or a statement.
  */
 import type { CopyRows } from '../decoding/copy-rows.js';

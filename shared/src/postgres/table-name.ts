@@ -39,7 +39,7 @@ export const tableSettings = {
   ),
 };
 
-/** The per-second tally is a ring of this many one-second slots (consumer/src/storing/tally-sql.ts). */
+/** The per-second tally is a ring of this many one-second slots (consumer/src/sql/tally-sql.ts). */
 export const RING_SECONDS = 7_200;
 
 /**

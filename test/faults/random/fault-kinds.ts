@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { loadConsumerConfig } from '../../../consumer/src/config.js';
-import { APPLICATION_NAME } from '../../../consumer/src/storing/db.js';
+import { APPLICATION_NAME } from '../../../consumer/src/connecting/pool.js';
 import { waitFor } from '../../support/wait.js';
 import { type World, withDatabase } from '../../support/world.js';
 import type { Fleet } from '../fleet.js';

@@ -1,7 +1,7 @@
 /** The random run's measures and its report: recovery after each heal, then one table and one JSON line. */
 import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
-import { readStoredOffsets } from '../../../consumer/src/storing/offsets.js';
-import { DEFAULT_TABLE, sqlFor } from '../../../consumer/src/storing/sql.js';
+import { DEFAULT_TABLE, sqlFor } from '../../../consumer/src/sql/sql.js';
+import { readStoredOffsets } from '../../../consumer/src/writing/offsets.js';
 import { topicEnds } from '../../../shared/src/kafka/topics.js';
 import { waitFor } from '../../support/wait.js';
 import type { World } from '../../support/world.js';

@@ -1,10 +1,11 @@
 /** The loader's PostgreSQL port (loading/postgres-port.ts) on the consumer's pool and table. */
 import type { ConsumerConfig } from '../config.js';
+import type { Pool } from '../connecting/pool.js';
 import type { PostgresPort } from '../loading/postgres-port.js';
-import { insertRows, type Pool } from './db.js';
+import { retentionCutoff } from '../schema/partition-layout.js';
+import type { TableSql } from '../sql/sql.js';
+import { insertRows } from './insert-rows.js';
 import { moveOffset, readStoredOffsets } from './offsets.js';
-import { retentionCutoff } from './partition-layout.js';
-import type { TableSql } from './sql.js';
 
 export function loaderPort(
   pool: Pool,

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 import type { MoveResult, OffsetMove } from '../loading/postgres-port.js';
-import { OFFSET_ELSEWHERE, type TableSql } from './sql.js';
+import { OFFSET_ELSEWHERE, type TableSql } from '../sql/sql.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 

@@ -6,12 +6,12 @@ import { FATAL_CODES, FatalError, LOG_EVENT, type Logger, logRetries, withRetry 
 import { parseDatabaseHosts } from '@user-actions/shared/postgres/database-hosts';
 import { postgresVerdict } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
-import { SCHEMA_TIMEOUT_FACTOR } from './connection-guard.js';
-import { describeDatabaseUrl, type Pool } from './db.js';
+import { SCHEMA_TIMEOUT_FACTOR } from '../connecting/connection-guard.js';
+import { describeDatabaseUrl, type Pool } from '../connecting/pool.js';
+import { postgresListenerProblem } from '../connecting/postgres-listener.js';
+import { LOCK_MIGRATION, type TableSql } from '../sql/sql.js';
 import { addTime, intervalStart } from './partition-layout.js';
 import { type MaintenanceResult, maintainIn, type PartitionPolicy } from './partition-maintenance.js';
-import { postgresListenerProblem } from './postgres-listener.js';
-import { LOCK_MIGRATION, type TableSql } from './sql.js';
 
 async function columnsOf(queryable: Pick<Pool, 'query'>, query: TableSql['columns' | 'offsetsColumns']): Promise<Set<string>> {
   const { rows } = await queryable.query<{ column_name: string }>(query.text, [...query.values]);

@@ -9,9 +9,9 @@
 import { ClassifiedError, classify, codeOf, type Logger } from '@user-actions/shared';
 import { postgresVerdict, SQLSTATE } from '@user-actions/shared/postgres/errors';
 import type pg from 'pg';
-import type { Pool } from './db.js';
+import type { Pool } from '../connecting/pool.js';
+import { HISTORY_SUFFIX, type TableSql, TRY_LOCK_PARTITIONS } from '../sql/sql.js';
 import { partitionSuffix, partitionsToMake, type Retention, retentionCutoff, type TimeUnit } from './partition-layout.js';
-import { HISTORY_SUFFIX, type TableSql, TRY_LOCK_PARTITIONS } from './sql.js';
 
 export interface PartitionPolicy {
   unit: TimeUnit;
