@@ -58,25 +58,6 @@ export function createLiveFeed(options: {
   let ticking = false;
   let stopped = false;
 
-  const read = async (): Promise<LiveMessage> => {
-    queries.inc();
-    // Named: each connection plans it once (the table's partitions make planning cost more than running).
-    const { rows } = await pool.query<{ json: string }>({ name: 'live', text: sql.live, values: LIVE_PARAMETERS });
-    const tick = JSON.parse(rows[0]?.json ?? '{}') as TickRows;
-    return {
-      event: 'tick',
-      data: JSON.stringify({
-        actions: ACTIONS,
-        steps: FUNNEL,
-        now: new Date(tick.now * 1000).toISOString(),
-        perSecond: tick.perSecond,
-        funnel: Object.fromEntries(FUNNEL.map((step) => [step, tick.perAction[step] ?? 0])),
-        newest: tick.newest,
-        newestAt: tick.newestAt,
-      }),
-    };
-  };
-
   const tick = async () => {
     if (listeners.size === 0 || stopped) {
       latest = undefined;
@@ -84,7 +65,7 @@ export function createLiveFeed(options: {
       return;
     }
     try {
-      latest = await read();
+      latest = await readTick(pool, sql, queries);
     } catch (caught) {
       const reason = classify(caught, postgresVerdict).message;
       logger.warn({ err: caught }, 'the live page could not be read');
@@ -110,5 +91,25 @@ export function createLiveFeed(options: {
       clearTimeout(timer);
       listeners.clear();
     },
+  };
+}
+
+/** One tick: the live query, once for every page open. */
+async function readTick(pool: pg.Pool, sql: ReadSql, queries: Counter): Promise<LiveMessage> {
+  queries.inc();
+  // Named: each connection plans it once (the table's partitions make planning cost more than running).
+  const { rows } = await pool.query<{ json: string }>({ name: 'live', text: sql.live, values: LIVE_PARAMETERS });
+  const tick = JSON.parse(rows[0]?.json ?? '{}') as TickRows;
+  return {
+    event: 'tick',
+    data: JSON.stringify({
+      actions: ACTIONS,
+      steps: FUNNEL,
+      now: new Date(tick.now * 1000).toISOString(),
+      perSecond: tick.perSecond,
+      funnel: Object.fromEntries(FUNNEL.map((step) => [step, tick.perAction[step] ?? 0])),
+      newest: tick.newest,
+      newestAt: tick.newestAt,
+    }),
   };
 }

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import QueryStream from 'pg-query-stream';
 import { SILENCE_GRACE_MS } from './read-pool.js';
-import type { Bucket, EventFilter, Keyset, ReadSql, WholeMinutes } from './read-sql.js';
+import type { Bucket, EventFilter, Keyset, ReadSql, Statement, WholeMinutes } from './read-sql.js';
 
 /** Rows fetched per round trip of a stream, and joined into one chunk of the response. */
 const STREAM_BATCH = 500;
@@ -89,7 +89,11 @@ async function commitAndRelease(client: pg.PoolClient): Promise<void> {
   }
 }
 
-export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { queryMs: number; exportMs: number }): EventReader {
+type ReadTimeouts = { queryMs: number; exportMs: number };
+
+export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: ReadTimeouts): EventReader {
+  // PostgreSQL silent past a query's own bound: the connection is given up (a network partition).
+  const silenceMs = timeouts.queryMs + SILENCE_GRACE_MS;
   return {
     async page(filter, after, limit) {
       const { rows } = await pool.query<{ json: string; ts: string; id: string }>(sql.page(filter, after, limit));
@@ -107,81 +111,83 @@ export function createEventReader(pool: pg.Pool, sql: ReadSql, timeouts: { query
         userId === undefined && start !== undefined && end !== undefined
           ? (await pool.query<WholeMinutes>(sql.wholeMinutes(start, end))).rows[0]
           : undefined;
-      return copyOut(sql.copyCounts(filter, bucket, minutes), timeouts.queryMs);
+      return copyOut(pool, sql.copyCounts(filter, bucket, minutes), timeouts.queryMs, silenceMs);
     },
 
-    async *stream(filter) {
-      const client = await streamingClient(pool, timeouts.exportMs);
-      const { text, values } = sql.all(filter);
-      const rows = client.query(
-        longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts.exportMs),
-      );
-      const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
-      let finished = false;
-      let failure: Error | undefined;
-      try {
-        let chunk: string[] = [];
-        for await (const row of rows as AsyncIterable<[string]>) {
-          silence.touch();
-          chunk.push(row[0]);
-          if (chunk.length === STREAM_BATCH) {
-            // Waiting for the client, however slow, is no silence of PostgreSQL's.
-            silence.clear();
-            yield chunk;
-            chunk = [];
-            silence.touch();
-          }
-        }
-        silence.clear();
-        if (chunk.length > 0) yield chunk;
-        finished = true;
-      } catch (error) {
-        failure = error as Error;
-        throw error;
-      } finally {
-        silence.clear();
-        // Ended early (the client went away) or failed: the connection is mid-query, so it is not reused.
-        if (!finished) rows.destroy();
-        if (finished) await commitAndRelease(client);
-        else client.release(failure ?? true);
-      }
-    },
+    stream: (filter) => streamEvents(pool, sql.all(filter), timeouts),
 
-    csv: (filter) => copyOut(sql.copyCsv(filter), timeouts.exportMs),
-    ndjson: (filter) => copyOut(sql.copyNdjson(filter), timeouts.exportMs),
+    csv: (filter) => copyOut(pool, sql.copyCsv(filter), timeouts.exportMs, silenceMs),
+    ndjson: (filter) => copyOut(pool, sql.copyNdjson(filter), timeouts.exportMs, silenceMs),
   };
+}
 
-  /** A COPY … TO STDOUT as a stream, through a connection of its own. */
-  async function copyOut(statement: string, timeoutMs: number): Promise<Readable> {
-    const client = await streamingClient(pool, timeoutMs);
-    const copy = client.query(longRead(copyTo(statement), timeoutMs));
-    const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
-    // COPY sends a message a row: gathered into larger chunks, which the response writes at once.
-    let gathered: Buffer[] = [];
-    let bytes = 0;
-    const output = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
+/** Every matching event's JSON through a cursor, in chunks, on a connection of its own. */
+async function* streamEvents(pool: pg.Pool, { text, values }: Statement, timeouts: ReadTimeouts): AsyncGenerator<string[]> {
+  const client = await streamingClient(pool, timeouts.exportMs);
+  const rows = client.query(
+    longRead(new QueryStream(text, values, { batchSize: STREAM_BATCH, rowMode: 'array' }), timeouts.exportMs),
+  );
+  const silence = silenceGuard(client, timeouts.queryMs + SILENCE_GRACE_MS);
+  let finished = false;
+  let failure: Error | undefined;
+  try {
+    let chunk: string[] = [];
+    for await (const row of rows as AsyncIterable<[string]>) {
+      silence.touch();
+      chunk.push(row[0]);
+      if (chunk.length === STREAM_BATCH) {
+        // Waiting for the client, however slow, is no silence of PostgreSQL's.
+        silence.clear();
+        yield chunk;
+        chunk = [];
         silence.touch();
-        gathered.push(chunk);
-        bytes += chunk.length;
-        if (bytes < COPY_CHUNK_BYTES) return callback();
-        const whole = Buffer.concat(gathered, bytes);
-        gathered = [];
-        bytes = 0;
-        callback(null, whole);
-      },
-      flush(callback) {
-        callback(null, bytes > 0 ? Buffer.concat(gathered, bytes) : undefined);
-      },
-    });
-    // PostgreSQL has sent it all: what is left waits for the client, however slow, not for PostgreSQL.
-    copy.once('end', () => silence.clear());
-    // Ended, failed, or its client went away (which destroys the COPY: that connection is not reused).
-    pipeline(copy, output, (error) => {
-      silence.clear();
-      if (error) client.release(error);
-      else void commitAndRelease(client);
-    });
-    return output;
+      }
+    }
+    silence.clear();
+    if (chunk.length > 0) yield chunk;
+    finished = true;
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    silence.clear();
+    // Ended early (the client went away) or failed: the connection is mid-query, so it is not reused.
+    if (!finished) rows.destroy();
+    if (finished) await commitAndRelease(client);
+    else client.release(failure ?? true);
   }
+}
+
+/** A COPY … TO STDOUT as a stream, through a connection of its own. */
+async function copyOut(pool: pg.Pool, statement: string, timeoutMs: number, silenceMs: number): Promise<Readable> {
+  const client = await streamingClient(pool, timeoutMs);
+  const copy = client.query(longRead(copyTo(statement), timeoutMs));
+  const silence = silenceGuard(client, silenceMs);
+  // COPY sends a message a row: gathered into larger chunks, which the response writes at once.
+  let gathered: Buffer[] = [];
+  let bytes = 0;
+  const output = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      silence.touch();
+      gathered.push(chunk);
+      bytes += chunk.length;
+      if (bytes < COPY_CHUNK_BYTES) return callback();
+      const whole = Buffer.concat(gathered, bytes);
+      gathered = [];
+      bytes = 0;
+      callback(null, whole);
+    },
+    flush(callback) {
+      callback(null, bytes > 0 ? Buffer.concat(gathered, bytes) : undefined);
+    },
+  });
+  // PostgreSQL has sent it all: what is left waits for the client, however slow, not for PostgreSQL.
+  copy.once('end', () => silence.clear());
+  // Ended, failed, or its client went away (which destroys the COPY: that connection is not reused).
+  pipeline(copy, output, (error) => {
+    silence.clear();
+    if (error) client.release(error);
+    else void commitAndRelease(client);
+  });
+  return output;
 }
