@@ -11,6 +11,9 @@ import {
   type QuietListener,
 } from './connection-guard.js';
 
+/** Connections of one consumer: as many batches are written at once (loading/loader.ts). */
+export const POOL_SIZE = 4;
+
 /** How the consumer's sessions are named in pg_stat_activity. */
 export const APPLICATION_NAME = 'user-actions-consumer';
 
@@ -33,7 +36,7 @@ export function createPool(
   const hosts = parseDatabaseHosts(databaseUrl);
   if (typeof hosts === 'string') throw new FatalError(`DATABASE_URL ${hosts}`, { code: FATAL_CODES.misconfigured });
   const pool = poolForHosts(hosts, {
-    max: 4,
+    max: POOL_SIZE,
     idleTimeoutMillis: 30_000,
     application_name: APPLICATION_NAME,
     ...connectionOptions(timeouts),

@@ -50,8 +50,6 @@ export interface LoaderParts {
   postgres: PostgresPort;
 }
 
-// Batches from this many partitions are stored at once; matches the PostgreSQL pool size.
-const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
 // With the next batch fetched while one is stored and decoding on its own thread, fetches of 2 MiB
 // (1 MiB, about 2,700 events, from any one partition) drain a backlog faster than fetches of 3–6 MiB
 // and keep the consumer's memory well under 250 MB whatever the backlog (docs/benchmarks.md).
@@ -124,7 +122,13 @@ export async function startLoader(
   });
   // kafkajs' run() returns after the first join, which the coordinator may hold for as long as a killed
   // member's session lasts: a stop meanwhile does not wait for it.
-  const started = consumeWithRestarts(consumer, config, logger, { running, fail, readiness, eachBatch: batches.eachBatch });
+  const started = consumeWithRestarts(consumer, config, logger, {
+    running,
+    fail,
+    readiness,
+    eachBatch: batches.eachBatch,
+    concurrency: parts.postgres.connections,
+  });
   started.catch(() => undefined); // a failure after a stop is of no interest
   await Promise.race([started, untilAborted(running).then(() => running.throwIfAborted())]);
   onStop('tell readiness the consumer is stopping', () => readiness.unmetBecause(CONDITIONS.kafka, STOPPING));
@@ -243,9 +247,15 @@ function consumeWithRestarts(
   consumer: Consumer,
   config: ConsumerConfig,
   logger: Logger,
-  hooks: { running: AbortSignal; fail(error: Error): void; readiness: Readiness; eachBatch: EachBatchHandler },
+  hooks: {
+    running: AbortSignal;
+    fail(error: Error): void;
+    readiness: Readiness;
+    eachBatch: EachBatchHandler;
+    concurrency: number;
+  },
 ): Promise<void> {
-  const { running, fail, readiness, eachBatch } = hooks;
+  const { running, fail, readiness, eachBatch, concurrency } = hooks;
   const start = async () => {
     await connectWithRetry(() => consumer.connect(), config, logger, running);
     await withRetry(() => consumer.subscribe({ topics: [config.topic], fromBeginning: true }), {
@@ -256,7 +266,8 @@ function consumeWithRestarts(
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
+      // Batches from as many partitions are stored at once as PostgreSQL's port has connections.
+      partitionsConsumedConcurrently: concurrency,
       eachBatch,
     });
   };

@@ -25,6 +25,8 @@ export interface InsertResult {
 }
 
 export interface PostgresPort {
+  /** How many batches can be written at once (its connections). */
+  readonly connections: number;
   /** Stores the rows in one transaction, with `move` the partition's offset in it too (one attempt). */
   insertRows(rows: CopyRows, move?: OffsetMove): Promise<InsertResult>;
   /** Moves the partition's stored offset on its own (one attempt). */

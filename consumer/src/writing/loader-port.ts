@@ -1,6 +1,6 @@
 /** The loader's PostgreSQL port (loading/postgres-port.ts) on the consumer's pool and table. */
 import type { ConsumerConfig } from '../config.js';
-import type { Pool } from '../connecting/pool.js';
+import { POOL_SIZE, type Pool } from '../connecting/pool.js';
 import type { PostgresPort } from '../loading/postgres-port.js';
 import { retentionCutoff } from '../schema/partition-layout.js';
 import type { TableSql } from '../sql/sql.js';
@@ -13,6 +13,7 @@ export function loaderPort(
   { groupId, topic, partitions }: Pick<ConsumerConfig, 'groupId' | 'topic' | 'partitions'>,
 ): PostgresPort {
   return {
+    connections: POOL_SIZE,
     insertRows: (rows, move) =>
       insertRows(pool, sql, rows, {
         ...(move && { move: { groupId, ...move } }),
