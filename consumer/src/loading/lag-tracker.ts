@@ -44,7 +44,7 @@ export interface LagTracker extends PartitionPositions {
   stop(): void;
 }
 
-export function trackLag(options: {
+export interface LagOptions {
   gauge: Gauge<'partition'>;
   /** Each partition's end (high watermark) in Kafka. */
   endOffsets: () => Promise<Map<number, bigint>>;
@@ -56,7 +56,9 @@ export function trackLag(options: {
    */
   brokerAnswers: () => boolean;
   refreshMs?: number;
-}): LagTracker {
+}
+
+export function trackLag(options: LagOptions): LagTracker {
   const { gauge } = options;
   let owned = new Set<number>();
   let assignment = 0;
@@ -79,24 +81,14 @@ export function trackLag(options: {
     publish(partition);
   };
 
-  let refreshing = false;
-  const refresh = async () => {
-    // A broker that is slow to answer is asked once at a time, a silent one not at all.
-    if (refreshing || owned.size === 0 || !options.brokerAnswers()) return;
-    refreshing = true;
-    try {
-      for (const [partition, end] of await options.endOffsets()) {
-        raiseEnd(partition, end);
-        publish(partition);
-      }
-    } catch (error) {
-      options.onRefreshFailed(error);
-    } finally {
-      refreshing = false;
-    }
-  };
-  const timer = setInterval(() => void refresh(), options.refreshMs ?? LAG_REFRESH_MS);
-  timer.unref();
+  const stopRefreshing = refreshEnds(
+    options,
+    () => owned.size > 0,
+    (partition, end) => {
+      raiseEnd(partition, end);
+      publish(partition);
+    },
+  );
 
   return {
     owned: () => [...owned],
@@ -118,8 +110,26 @@ export function trackLag(options: {
       if (!next.has(partition)) moveTo(partition, nextOffset);
     },
     movedTo: moveTo,
-    stop() {
-      clearInterval(timer);
-    },
+    stop: stopRefreshing,
   };
+}
+
+/** Asks the broker for the partitions' ends every `refreshMs`; returns how to stop. */
+function refreshEnds(options: LagOptions, owns: () => boolean, onEnd: (partition: number, end: bigint) => void): () => void {
+  let refreshing = false;
+  const refresh = async () => {
+    // A broker that is slow to answer is asked once at a time, a silent one not at all.
+    if (refreshing || !owns() || !options.brokerAnswers()) return;
+    refreshing = true;
+    try {
+      for (const [partition, end] of await options.endOffsets()) onEnd(partition, end);
+    } catch (error) {
+      options.onRefreshFailed(error);
+    } finally {
+      refreshing = false;
+    }
+  };
+  const timer = setInterval(() => void refresh(), options.refreshMs ?? LAG_REFRESH_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

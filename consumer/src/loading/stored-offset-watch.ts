@@ -73,23 +73,7 @@ export function watchStoredOffsets(options: StoredOffsetWatchOptions): StoredOff
     }
     // A new assignment since the read began asks for a read of its own.
     if (stopped || positions.assignment !== assignment) return true;
-    const starts = new Map<number, bigint>();
-    for (const [partition, stamp] of stamps) {
-      const position = positions.position(partition);
-      const offset = stored.get(partition);
-      // Moved while the table was read (a commit, which proves the table): the read is older than that.
-      // No stored offset: the partition starts where Kafka's committed offset says.
-      if (position?.stamp !== stamp || offset === undefined) continue;
-      if (position === undefined) {
-        if (!options.seek(partition, offset)) continue;
-        positions.startsAt(partition, offset);
-        starts.set(partition, offset);
-      } else if (offset < position.next && options.seek(partition, offset)) {
-        observer.behind(partition, offset, position.next);
-        positions.movedTo(partition, offset);
-      }
-    }
-    if (starts.size > 0) observer.startingAt(starts);
+    followStored(options, stamps, stored);
     return true;
   };
 
@@ -116,4 +100,32 @@ export function watchStoredOffsets(options: StoredOffsetWatchOptions): StoredOff
       clearInterval(timer);
     },
   };
+}
+
+/**
+ * Each partition whose position did not move while the table was read (`stamps`, as it was before the
+ * read) starts at its stored offset, or goes back to it when the table is behind.
+ */
+function followStored(
+  { positions, observer, seek }: StoredOffsetWatchOptions,
+  stamps: ReadonlyMap<number, number | undefined>,
+  stored: ReadonlyMap<number, bigint>,
+): void {
+  const starts = new Map<number, bigint>();
+  for (const [partition, stamp] of stamps) {
+    const position = positions.position(partition);
+    const offset = stored.get(partition);
+    // Moved while the table was read (a commit, which proves the table): the read is older than that.
+    // No stored offset: the partition starts where Kafka's committed offset says.
+    if (position?.stamp !== stamp || offset === undefined) continue;
+    if (position === undefined) {
+      if (!seek(partition, offset)) continue;
+      positions.startsAt(partition, offset);
+      starts.set(partition, offset);
+    } else if (offset < position.next && seek(partition, offset)) {
+      observer.behind(partition, offset, position.next);
+      positions.movedTo(partition, offset);
+    }
+  }
+  if (starts.size > 0) observer.startingAt(starts);
 }

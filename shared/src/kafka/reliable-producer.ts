@@ -91,24 +91,11 @@ export interface ReliableProducerOptions {
 type RawProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
 export function createReliableProducer(
-  { brokers, clientId, kafkaSecurity: security }: KafkaConnection,
+  connection: KafkaConnection,
   logger: Logger,
   { compression = 'none', onRetry }: ReliableProducerOptions = {},
 ): ReliableProducer {
-  const create = (): RawProducer =>
-    new Producer({
-      clientId,
-      bootstrapBrokers: brokers,
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      partitioner: keyHashPartitioner,
-      ...(security.tls === false ? {} : { tls: security.tls.ca ? { ca: security.tls.ca } : {} }),
-      ...(security.sasl ? { sasl: { ...security.sasl, mechanism: PLATFORMATIC_MECHANISMS[security.sasl.mechanism] } } : {}),
-      ...(compression === 'gzip' ? { compression: 'gzip' as const } : {}),
-      // Our own retry loop waits out long outages; the client's covers a leader election.
-      retries: 3,
-      retryDelay: 250,
-    });
+  const create = () => rawProducer(connection, compression);
   let producer = create();
   const keyBytes = createKeyCache();
 
@@ -126,21 +113,10 @@ export function createReliableProducer(
     try {
       await used.send({ messages: pending.records });
     } catch (error) {
-      pending.records = await withoutWrittenPartitions(error, topic, pending.records);
+      pending.records = await withoutWrittenPartitions(producer, error, topic, pending.records);
       if (needsNewProducerId(error)) await replace(used, (error as Error).message);
       throw error;
     }
-  };
-
-  const withoutWrittenPartitions = async (error: unknown, topic: string, records: OutgoingRecord[]) => {
-    const written = writtenPartitions(error, topic);
-    if (written.size === 0) return records;
-    const partitionCount = await producer
-      .metadata({ topics: [topic] })
-      .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
-      .catch(() => 0);
-    if (partitionCount === 0) return records;
-    return records.filter((record) => !record.key || !written.has((record.keyHash ?? murmur2Hash(record.key)) % partitionCount));
   };
 
   const sendAll = async (topic: string, messages: readonly KafkaMessageOut[], signal: AbortSignal) => {
@@ -169,6 +145,34 @@ export function createReliableProducer(
       await producer.close();
     },
   };
+}
+
+function rawProducer({ brokers, clientId, kafkaSecurity: security }: KafkaConnection, compression: 'none' | 'gzip'): RawProducer {
+  return new Producer({
+    clientId,
+    bootstrapBrokers: brokers,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: keyHashPartitioner,
+    ...(security.tls === false ? {} : { tls: security.tls.ca ? { ca: security.tls.ca } : {} }),
+    ...(security.sasl ? { sasl: { ...security.sasl, mechanism: PLATFORMATIC_MECHANISMS[security.sasl.mechanism] } } : {}),
+    ...(compression === 'gzip' ? { compression: 'gzip' as const } : {}),
+    // Our own retry loop waits out long outages; the client's covers a leader election.
+    retries: 3,
+    retryDelay: 250,
+  });
+}
+
+/** The records a failed send has still to write: those of the partitions it did not write. */
+async function withoutWrittenPartitions(producer: RawProducer, error: unknown, topic: string, records: OutgoingRecord[]) {
+  const written = writtenPartitions(error, topic);
+  if (written.size === 0) return records;
+  const partitionCount = await producer
+    .metadata({ topics: [topic] })
+    .then((metadata) => metadata.topics.get(topic)?.partitionsCount ?? 0)
+    .catch(() => 0);
+  if (partitionCount === 0) return records;
+  return records.filter((record) => !record.key || !written.has((record.keyHash ?? murmur2Hash(record.key)) % partitionCount));
 }
 
 /**
