@@ -95,3 +95,18 @@ export function abortedAfter(signal: AbortSignal, ms: number): AbortSignal {
   else signal.addEventListener('abort', abortLater, { once: true });
   return later.signal;
 }
+
+/**
+ * `work`, or the signal's reason as soon as it aborts: for a step a client runs to its own end however
+ * long (a connection attempt with the client's own retries), which a stop must not wait for. The work
+ * is abandoned, not undone.
+ */
+export function abandonedOnAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => undefined); // its failure after the abort is of no interest
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { startService, untilAborted } from '../src/service.js';
+import { abandonedOnAbort, startService, untilAborted } from '../src/service.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -92,5 +92,17 @@ describe('startService', () => {
     await Promise.all([service.stop(), service.stop()]);
     await service.stop();
     expect(releases).toBe(1);
+  });
+});
+
+describe('abandonedOnAbort', () => {
+  it('gives up waiting for work that would outlast a stop, with the abort, and passes through work that ends first', async () => {
+    const controller = new AbortController();
+    const endless = new Promise<never>(() => undefined); // a connection attempt with the client's own long retries
+    const waiting = abandonedOnAbort(endless, controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(abandonedOnAbort(Promise.resolve('connected'), new AbortController().signal)).resolves.toBe('connected');
+    await expect(abandonedOnAbort(Promise.reject(new Error('refused')), new AbortController().signal)).rejects.toThrow('refused');
   });
 });

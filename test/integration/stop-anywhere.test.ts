@@ -25,13 +25,22 @@ it('a SIGTERM while the daemons wait for Kafka at start ends them with exit 0 wi
   const [host, port] = (world.env.KAFKA_BROKERS?.split(',')[0] ?? '').split(':');
   const proxy = await createTcpProxy({ host: host ?? '127.0.0.1', port: Number(port) });
   const env = { ...world.env, KAFKA_BROKERS: `127.0.0.1:${proxy.port}` };
-  const daemons = [spawnDaemon('consumer', env), spawnDaemon('producer', env)];
+  const names = ['consumer', 'producer'] as const;
+  const daemons = names.map((name) => spawnDaemon(name, env));
   for (const daemon of daemons) await daemon.waitForLog((line) => line.event === LOG_EVENT.waitingForKafka);
 
-  for (const exit of await Promise.all(daemons.map((daemon) => daemon.stop()))) {
-    expect(exit.code).toBe(0);
-    expect(exit.ms).toBeLessThan(SHUTDOWN_GRACE_MS);
-  }
+  const exits = await Promise.all(daemons.map((daemon) => daemon.stop()));
+  exits.forEach((exit, index) => {
+    const name = names[index];
+    const { logs, text } = daemons[index] as (typeof daemons)[number];
+    // The daemon's last lines say why, should it fail.
+    expect({ name, code: exit.code, last: exit.code === 0 ? [] : [...logs.slice(-6), ...text.slice(-6)] }).toEqual({
+      name,
+      code: 0,
+      last: [],
+    });
+    expect({ name, withinGrace: exit.ms < SHUTDOWN_GRACE_MS, ms: exit.ms }).toMatchObject({ name, withinGrace: true });
+  });
 });
 
 it('a SIGTERM while the consumer waits for PostgreSQL at start ends it with exit 0 within the grace', async () => {

@@ -3,6 +3,7 @@ import { FATAL_CODES, FatalError } from '../errors.js';
 import { LOG_EVENT } from '../log-events.js';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
+import { abandonedOnAbort } from '../service.js';
 import type { KafkaConnection } from './client.js';
 import { kafkaVerdict } from './errors.js';
 import { kafkaConfigurationProblem } from './listener.js';
@@ -20,12 +21,13 @@ export async function connectWithRetry(
   signal: AbortSignal,
 ): Promise<void> {
   const checkListeners = async () => {
-    const problem = await kafkaConfigurationProblem(brokers, security);
+    const problem = await abandonedOnAbort(kafkaConfigurationProblem(brokers, security), signal);
     if (problem) throw new FatalError(problem, { code: FATAL_CODES.misconfigured });
   };
   const logRetry = logRetries(logger, 'waiting for Kafka', { event: LOG_EVENT.waitingForKafka, brokers });
   await checkListeners();
-  await withRetry(connect, {
+  // An attempt runs the client's own retries, many seconds against a refused port: a stop abandons it.
+  await withRetry(() => abandonedOnAbort(connect(), signal), {
     verdictOf: kafkaVerdict,
     signal,
     onRetry: async (error, attempt, delayMs) => {
