@@ -52,7 +52,15 @@ export {
 } from './ops-server.js';
 export { logRetries, sleep, withRetry } from './retry.js';
 export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
-export { abortedAfter, runShutdownSteps, type Service, type ServiceContext, startService, untilAborted } from './service.js';
+export {
+  abandonedOnAbort,
+  abortedAfter,
+  runShutdownSteps,
+  type Service,
+  type ServiceContext,
+  startService,
+  untilAborted,
+} from './service.js';
 export { type SummaryLog, startSummaryLog } from './summary.js';
 export { createThreadUtilization, type ThreadUtilization, type UtilizationSource } from './thread-utilization.js';
 export { probe, TLS_VERIFICATION_CODES } from './wire-probe.js';

@@ -6,6 +6,7 @@
  */
 
 import {
+  abandonedOnAbort,
   LOG_EVENT,
   type Logger,
   type Readiness,
@@ -14,7 +15,6 @@ import {
   type SummaryLog,
   startSummaryLog,
   toError,
-  untilAborted,
 } from '@user-actions/shared';
 import type { ConsumerConfig } from '../config.js';
 import type { LoaderMetrics } from '../metrics.js';
@@ -99,8 +99,7 @@ export async function startLoader(
     eachBatch: batches.eachBatch,
     concurrency: parts.postgres.connections,
   });
-  started.catch(() => undefined); // a failure after a stop is of no interest
-  await Promise.race([started, untilAborted(running).then(() => running.throwIfAborted())]);
+  await abandonedOnAbort(started, running);
   onStop('tell readiness the consumer is stopping', () => readiness.unmetBecause(CONDITIONS.kafka, STOPPING));
   logger.info(
     { event: LOG_EVENT.consuming, topic: config.topic, groupId: config.groupId, deadLetterTopic: config.deadLetterTopic },
