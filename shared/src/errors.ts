@@ -50,6 +50,16 @@ export interface Verdict {
   code: FatalCode;
 }
 
+/** The verdict on a failure waiting may fix; `code` if it ends the daemon all the same (past MAX_OUTAGE_MS, say). */
+export function transientVerdict(explanation: string, code: FatalCode = FATAL_CODES.outage): Verdict {
+  return { retryable: true, explanation, code };
+}
+
+/** The verdict on a failure that needs a person: `explanation` says what to fix. */
+export function fatalVerdict(explanation: string, code: FatalCode): Verdict {
+  return { retryable: false, explanation, code };
+}
+
 /** An edge's table: the verdict on one of its failures, or undefined for a failure that is not its own. */
 export type VerdictOf = (error: Error) => Verdict | undefined;
 

@@ -4,26 +4,30 @@
  * a request the cluster will never accept), each with what an operator reads.
  */
 import { GenericError } from '@platformatic/kafka';
-import { FATAL_CODES, type FatalCode, type Verdict } from '../errors.js';
+import { FATAL_CODES, type FatalCode, fatalVerdict, transientVerdict, type Verdict } from '../errors.js';
 import { TLS_VERIFICATION_CODES } from '../wire-probe.js';
 
-const transient = (explanation: string, code: FatalCode = FATAL_CODES.outage): Verdict => ({
-  retryable: true,
-  explanation,
-  code,
-});
-const refused = (explanation: string, code: FatalCode = FATAL_CODES.kafkaRefused): Verdict => ({
-  retryable: false,
-  explanation,
-  code,
-});
+const transient = transientVerdict;
+const refused = (explanation: string, code: FatalCode = FATAL_CODES.kafkaRefused) => fatalVerdict(explanation, code);
 
 const UNAVAILABLE = transient('Kafka unavailable');
 const REFUSED = refused('Kafka refused the request');
+const CREDENTIALS = refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+// @platformatic/kafka cannot read some Produce responses that carry an error while a partition leader
+// moves (found by fault scenarios 3 and 9). Whether the broker wrote the batch is then unknown, so the
+// send is repeated: the idempotent producer or the consumer's event ids make a second copy harmless.
+const UNREADABLE_RESPONSE = transient('a Produce response could not be read while a leader moved');
 const UNTRUSTED = refused(
   "Kafka refused the connection: the brokers' TLS certificate is not trusted; set KAFKA_SSL_CA_FILE to the CA that signed it",
   FATAL_CODES.misconfigured,
 );
+
+/** The broker rejected the producer's sequence for good: a new producer id is taken (reliable-producer.ts). */
+export const PRODUCER_ID_REJECTED: readonly string[] = [
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+];
 
 /**
  * By the Kafka protocol's error name (kafkajs' `type`, @platformatic/kafka's `apiId`), a client's error
@@ -31,9 +35,9 @@ const UNTRUSTED = refused(
  * here are retryable when the client says so.
  */
 const BY_NAME: Record<string, Verdict> = {
-  SASL_AUTHENTICATION_FAILED: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
-  KafkaJSSASLAuthenticationError: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
-  PLT_KFK_AUTHENTICATION: refused('Kafka refused the credentials in KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD'),
+  SASL_AUTHENTICATION_FAILED: CREDENTIALS,
+  KafkaJSSASLAuthenticationError: CREDENTIALS,
+  PLT_KFK_AUTHENTICATION: CREDENTIALS,
   TOPIC_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user use the topic"),
   GROUP_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user use the consumer group"),
   CLUSTER_AUTHORIZATION_FAILED: refused("Kafka's ACLs do not let this user act on the cluster"),
@@ -45,15 +49,9 @@ const BY_NAME: Record<string, Verdict> = {
     "fewer brokers are up than the cluster's default.replication.factor; start the missing brokers",
     FATAL_CODES.kafkaTopic,
   ),
-  // The broker rejected the producer's sequence for good: a new producer id is taken (reliable-producer.ts).
-  OUT_OF_ORDER_SEQUENCE_NUMBER: transient('the broker rejected the producer id'),
-  UNKNOWN_PRODUCER_ID: transient('the broker rejected the producer id'),
-  INVALID_PRODUCER_EPOCH: transient('the broker rejected the producer id'),
-  // @platformatic/kafka cannot read some Produce responses that carry an error while a partition leader
-  // moves (found by fault scenarios 3 and 9). Whether the broker wrote the batch is then unknown, so
-  // the send is repeated: the idempotent producer or the consumer's event ids make a second copy harmless.
-  OUT_OF_BOUNDS: transient('a Produce response could not be read while a leader moved'),
-  PLT_KFK_OUT_OF_BOUNDS: transient('a Produce response could not be read while a leader moved'),
+  ...Object.fromEntries(PRODUCER_ID_REJECTED.map((name) => [name, transient('the broker rejected the producer id')])),
+  OUT_OF_BOUNDS: UNREADABLE_RESPONSE,
+  PLT_KFK_OUT_OF_BOUNDS: UNREADABLE_RESPONSE,
   PLT_KFK_NETWORK: UNAVAILABLE,
   PLT_KFK_TIMEOUT: transient('Kafka did not answer in time'),
 };

@@ -18,14 +18,12 @@ import { compatibilityPartitioner, type Partitioner, ProduceAcks, Producer } fro
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
 import type { KafkaConnection, KafkaMessageOut } from './client.js';
-import { kafkaErrorNames, kafkaVerdict } from './errors.js';
+import { kafkaErrorNames, kafkaVerdict, PRODUCER_ID_REJECTED } from './errors.js';
 
 const PLATFORMATIC_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
-const NEEDS_NEW_PRODUCER_ID = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
-
 export function needsNewProducerId(error: unknown): boolean {
-  return kafkaErrorNames(error).some((name) => NEEDS_NEW_PRODUCER_ID.has(name));
+  return kafkaErrorNames(error).some((name) => PRODUCER_ID_REJECTED.includes(name));
 }
 
 /** The partition Kafka's default partitioner (Java's, too) gives a key; the producer's own choice. */

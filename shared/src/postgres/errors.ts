@@ -3,7 +3,7 @@
  * restarting, unreachable or overloaded; a serialization conflict) and which need a person
  * (credentials, a missing database, permissions), each with what an operator reads.
  */
-import { codeOf, FATAL_CODES, type FatalCode, TransientError, type Verdict } from '../errors.js';
+import { codeOf, FATAL_CODES, type FatalCode, fatalVerdict, TransientError, transientVerdict, type Verdict } from '../errors.js';
 import { TLS_VERIFICATION_CODES } from '../wire-probe.js';
 
 /** A connection that stayed silent while work was in flight: the work is retried on another. */
@@ -26,12 +26,8 @@ export const SQLSTATE = {
   undefinedTable: '42P01',
 } as const;
 
-const transient = (explanation: string): Verdict => ({ retryable: true, explanation, code: FATAL_CODES.outage });
-const fatal = (explanation: string, code: FatalCode = FATAL_CODES.postgresRefused): Verdict => ({
-  retryable: false,
-  explanation,
-  code,
-});
+const transient = (explanation: string) => transientVerdict(explanation);
+const fatal = (explanation: string, code: FatalCode = FATAL_CODES.postgresRefused) => fatalVerdict(explanation, code);
 
 const UNAVAILABLE = transient('PostgreSQL unavailable');
 const REFUSED = fatal('PostgreSQL refused the request');
