@@ -80,6 +80,8 @@ export async function startLoader(
 
   const { consumer } = clients;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // A join that completes once stopping has begun starts nothing: its parts may be released already.
+    if (running.aborted) return;
     const partitions = payload.memberAssignment[config.topic] ?? [];
     logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
     readiness.met(CONDITIONS.kafka);
