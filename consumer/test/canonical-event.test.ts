@@ -1,4 +1,4 @@
-import { parseUserActionEvent } from '@user-actions/shared/schema';
+import { parseUserActionEvent } from '@user-actions/shared/event/schema';
 import { describe, expect, it } from 'vitest';
 import { readCanonicalEvent } from '../src/decoding/canonical-event.js';
 

@@ -1,4 +1,4 @@
-import { ACTIONS } from '@user-actions/shared/schema';
+import { ACTIONS } from '@user-actions/shared/event/schema';
 import { describe, expect, it } from 'vitest';
 import { copyValue, toCopyRows } from '../src/decoding/copy-rows.js';
 

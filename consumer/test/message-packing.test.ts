@@ -1,4 +1,4 @@
-import { COLUMNS } from '@user-actions/shared/postgres/columns';
+import { COLUMNS } from '@user-actions/shared/event/columns';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { copyRowsFrom } from '../src/decoding/copy-rows.js';

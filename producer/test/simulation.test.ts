@@ -1,4 +1,4 @@
-import { ACTIONS, parseUserActionEvent, type UserActionEvent, WIRE_MEMBERS } from '@user-actions/shared/schema';
+import { ACTIONS, parseUserActionEvent, type UserActionEvent, WIRE_MEMBERS } from '@user-actions/shared/event/schema';
 import { describe, expect, it } from 'vitest';
 import { REMEMBERED, Simulation } from '../src/events/simulation.js';
 

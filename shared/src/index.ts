@@ -31,6 +31,7 @@ export {
   type Verdict,
   type VerdictOf,
 } from './errors.js';
+export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './event/schema.js';
 export { createKafka, type KafkaConnection, type KafkaMessageOut } from './kafka/client.js';
 export { connectWithRetry } from './kafka/connect.js';
 export { kafkaVerdict } from './kafka/errors.js';
@@ -51,7 +52,6 @@ export {
   type UnmetCondition,
 } from './ops-server.js';
 export { logRetries, sleep, withRetry } from './retry.js';
-export { ACTIONS, type Action, parseUserActionEvent, type UserActionEvent } from './schema.js';
 export {
   abandonedOnAbort,
   abortedAfter,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, isPlainlyValid, parseUserActionEvent, userActionEventSchema } from '../src/schema.js';
+import { ACTIONS, isPlainlyValid, parseUserActionEvent, userActionEventSchema } from '../src/event/schema.js';
 
 // The example message of the original system's README.
 const SEED_EXAMPLE = `{

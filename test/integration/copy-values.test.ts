@@ -1,4 +1,4 @@
-import type { UserActionRow } from '@user-actions/shared/postgres/columns';
+import type { UserActionRow } from '@user-actions/shared/event/columns';
 import { describe, expect, it } from 'vitest';
 import { createPool } from '../../consumer/src/connecting/pool.js';
 import { toCopyRows } from '../../consumer/src/decoding/copy-rows.js';

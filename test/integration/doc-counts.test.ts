@@ -42,5 +42,5 @@ it('docs/alerts.md has a runbook for each alert of monitoring/alerts.yml, and no
 
 it('one glossary: docs/architecture.md; the code points to it rather than keeping its own', () => {
   expect(read('docs/architecture.md')).toContain('## Glossary');
-  expect(read('shared/src/schema.ts')).not.toMatch(/^\s*\*\s*Glossary/m);
+  expect(read('shared/src/event/schema.ts')).not.toMatch(/^\s*\*\s*Glossary/m);
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { UserActionRow } from '@user-actions/shared/postgres/columns';
+import type { UserActionRow } from '@user-actions/shared/event/columns';
 
 /** A valid event in the wire format, with overrides. */
 export function userAction(overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -3,7 +3,7 @@
  * the test ends. Tests reach the real broker and server that the global setup found or started.
  */
 import { randomBytes } from 'node:crypto';
-import type { StoredRow } from '@user-actions/shared/postgres/columns';
+import type { StoredRow } from '@user-actions/shared/event/columns';
 import { parseDatabaseHosts, poolForHosts } from '@user-actions/shared/postgres/database-hosts';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
@@ -13,7 +13,7 @@ import { DEFAULT_TABLE, sqlFor } from '../../consumer/src/sql/sql.js';
 import { readStoredOffsets } from '../../consumer/src/writing/offsets.js';
 import { waitFor } from './wait.js';
 
-export type { StoredRow } from '@user-actions/shared/postgres/columns';
+export type { StoredRow } from '@user-actions/shared/event/columns';
 
 /** The table's layout when nothing is configured: what the consumer makes by default. */
 export const DEFAULT_PARTITIONS = loadConsumerConfig({}).partitions;

@@ -2,7 +2,7 @@
  * The query parameters, as the routes' zod schemas: they validate, turn text into values, and are the
  * OpenAPI document's description of each. The original system's names and time formats are kept.
  */
-import { ACTIONS, type Action } from '@user-actions/shared/schema';
+import { ACTIONS, type Action } from '@user-actions/shared/event/schema';
 import { z } from 'zod';
 import { BUCKETS } from '../reading/read-sql.js';
 import { decodeCursor } from './cursor.js';

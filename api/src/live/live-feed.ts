@@ -5,9 +5,9 @@
  * receives the same text, and a page that opens gets the latest one at once.
  */
 import { classify } from '@user-actions/shared/errors';
+import { ACTIONS } from '@user-actions/shared/event/schema';
 import type { Logger } from '@user-actions/shared/logger';
 import { postgresVerdict } from '@user-actions/shared/postgres/errors';
-import { ACTIONS } from '@user-actions/shared/schema';
 import type pg from 'pg';
 import type { Counter } from 'prom-client';
 import type { ReadSql } from '../reading/read-sql.js';

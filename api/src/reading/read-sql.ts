@@ -6,8 +6,8 @@
  * routes' schemas first) are written in escaped by node-postgres' `escapeLiteral`.
  */
 
+import type { Action } from '@user-actions/shared/event/schema';
 import { qualifiedTable, RING_SECONDS, type TableName, talliesOf } from '@user-actions/shared/postgres/table-name';
-import type { Action } from '@user-actions/shared/schema';
 import pg from 'pg';
 
 /** Which events: both bounds inclusive (ISO-8601 text PostgreSQL parses), one user, some actions. */

@@ -12,7 +12,7 @@
  * quote and no backslash), so if the text between them parses as one JSON value, the message is exactly
  * the object of these five members, each once.
  */
-import { isPlainlyValid, type UserActionEvent, WIRE_TEXT } from '@user-actions/shared/schema';
+import { isPlainlyValid, type UserActionEvent, WIRE_TEXT } from '@user-actions/shared/event/schema';
 
 export interface CanonicalEvent {
   event: UserActionEvent;
@@ -20,7 +20,7 @@ export interface CanonicalEvent {
   metadataText: string | null;
 }
 
-// The text our producer writes between the values, in the order of the wire members (shared/src/schema.ts).
+// The text our producer writes between the values, in the order of the wire members (shared/src/event/schema.ts).
 const [START = '', USER_ID = '', ACTION = '', METADATA = '', TIMESTAMP = '', END = ''] = WIRE_TEXT;
 const ID_LENGTH = 36;
 const USER_ID_AT = START.length + ID_LENGTH;

@@ -7,8 +7,8 @@
  * turn it holds a few hundred bytes per event outside the JavaScript heap, instead of an object and
  * seven strings per event that the garbage collector would have to trace and promote.
  */
-import { COLUMNS, type UserActionRow } from '@user-actions/shared/postgres/columns';
-import { ACTIONS } from '@user-actions/shared/schema';
+import { COLUMNS, type UserActionRow } from '@user-actions/shared/event/columns';
+import { ACTIONS } from '@user-actions/shared/event/schema';
 
 const SPECIAL = /[\\\t\n\r]/;
 const EVERY_SPECIAL = new RegExp(SPECIAL.source, 'g');

@@ -4,8 +4,8 @@
  */
 // The schema alone: the decoding thread loads this module and should not load the Kafka and logging code.
 
-import type { UserActionRow } from '@user-actions/shared/postgres/columns';
-import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/schema';
+import type { UserActionRow } from '@user-actions/shared/event/columns';
+import { parseUserActionEvent, type UserActionEvent } from '@user-actions/shared/event/schema';
 import { v5 as uuidv5 } from 'uuid';
 import { readCanonicalEvent } from './canonical-event.js';
 import { type MessageHeaders, originOf } from './message-origin.js';

@@ -6,7 +6,7 @@
  * the stored events. Both are measured against `INSERT … SELECT * FROM unnest($1::uuid[], …)` in
  * docs/benchmarks.md.
  */
-import { COLUMN_LIST, columnDefinitions } from '@user-actions/shared/postgres/columns';
+import { COLUMN_LIST, columnDefinitions } from '@user-actions/shared/event/columns';
 import type { OffsetMove } from '../loading/postgres-port.js';
 import type { offsetsSqlFor } from './offsets-sql.js';
 import type { SqlNames } from './sql-names.js';

@@ -2,7 +2,7 @@
  * The table's own schema: made, adopted, checked. Its partitions are in partition-sql.ts, the offsets
  * table beside it in offsets-sql.ts.
  */
-import { columnDefinitions } from '@user-actions/shared/postgres/columns';
+import { columnDefinitions } from '@user-actions/shared/event/columns';
 import type { SqlNames } from './sql-names.js';
 
 // Replicas starting together take turns, so that CREATE TABLE IF NOT EXISTS never races itself.

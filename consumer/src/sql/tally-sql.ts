@@ -17,8 +17,8 @@
  * overwritten, and the table never grows past its ring with nothing to prune it.
  */
 
+import { ACTIONS } from '@user-actions/shared/event/schema';
 import { quoted, RING_SECONDS, type TableName, talliesOf } from '@user-actions/shared/postgres/table-name';
-import { ACTIONS } from '@user-actions/shared/schema';
 import type { SecondCount } from '../decoding/copy-rows.js';
 
 /** How far back the per-second tally counts, and how far ahead (a device's clock a little fast). */

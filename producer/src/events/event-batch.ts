@@ -3,7 +3,7 @@
  * between threads without a copy), plus the few fields the logs and metrics need of each event.
  */
 // Loaded by the generator thread: the schema module alone, not the Kafka and logging code.
-import type { UserActionEvent } from '@user-actions/shared/schema';
+import type { UserActionEvent } from '@user-actions/shared/event/schema';
 
 /** What the generator thread says once it can generate. */
 export const READY = 'ready';

@@ -1,7 +1,7 @@
 /** Faker-made user actions in the original system's wire format, plus an `EventId`. */
 import { randomUUID } from 'node:crypto';
 import { faker as defaultFaker, type Faker } from '@faker-js/faker';
-import { ACTIONS, type UserActionEvent } from '@user-actions/shared/schema';
+import { ACTIONS, type UserActionEvent } from '@user-actions/shared/event/schema';
 import { BROWSERS, SYSTEMS } from './devices.js';
 import { timeOrderedUuidFrom } from './ids.js';
 import { isoTimestamp } from './timestamps.js';

@@ -1,5 +1,5 @@
 /** What a simulated user may do in a session, and how often by default. */
-import type { Action } from '@user-actions/shared/schema';
+import type { Action } from '@user-actions/shared/event/schema';
 
 /** What a user in a session does next, before the invariants are applied; `Login` starts a session. */
 export const DEFAULT_SESSION_MIX = {

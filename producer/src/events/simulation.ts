@@ -13,7 +13,7 @@
  * id, a number or a fixed word. This text is exactly what `JSON.stringify` would write for the event.
  */
 import { en, Faker } from '@faker-js/faker';
-import { type Action, wireJson } from '@user-actions/shared/schema';
+import { type Action, wireJson } from '@user-actions/shared/event/schema';
 import { deviceName, randomIp } from './devices.js';
 import type { OutgoingEvent } from './event-batch.js';
 import { timeOrderedUuidFrom, uuidFrom } from './ids.js';
