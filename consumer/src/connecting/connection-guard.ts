@@ -109,23 +109,8 @@ export function guardConnections(
   onQuiet: QuietListener = () => undefined,
 ): ConnectionGuard {
   const stale: StaleSession[] = [];
-  const quiet = new Set<object>();
-  const heard = (work: object) => {
-    if (quiet.delete(work) && quiet.size === 0) onQuiet(undefined);
-  };
+  const quiet = quietWork(onQuiet);
   const silenceMs = (kind: WorkKind) => timeouts.statementMs * (kind === 'schema' ? SCHEMA_TIMEOUT_FACTOR : 1) + SILENCE_GRACE_MS;
-
-  const fence = async (client: pg.PoolClient) => {
-    const internals = client as unknown as ClientInternals;
-    const here = stale.filter((session) => session.server === serverOf(internals));
-    for (const session of here) {
-      const { rows } = await client.query<{ ended: boolean }>(END_STALE_SESSION, [session.pid, FENCE_WAIT_MS]);
-      if (rows[0]?.ended === false) {
-        throw new SilentConnectionError(`an abandoned session (pid ${session.pid}) did not end within ${FENCE_WAIT_MS} ms`);
-      }
-      stale.splice(stale.indexOf(session), 1);
-    }
-  };
 
   return {
     timeouts,
@@ -135,46 +120,28 @@ export function guardConnections(
     async run(kind, work) {
       const client = await pool.connect();
       const internals = client as unknown as ClientInternals;
+      const server = serverOf(internals);
       // A connection that drops mid-statement is reported by the statement it fails; without a listener
       // the client's own 'error' event would end the process.
       client.on('error', ignoreClientError);
-      const socket = internals.connection.stream;
       const limitMs = silenceMs(kind);
       const inFlight = {};
-      let timer: NodeJS.Timeout | undefined;
-      let quietTimer: NodeJS.Timeout | undefined;
-      let giveUp: (error: Error) => void = () => undefined;
-      const silent = new Promise<never>((_, reject) => {
-        giveUp = reject;
+      const silence = watchSilence(internals.connection.stream, limitMs, {
+        quiet: () => quiet.waiting(inFlight, `PostgreSQL at ${server} has not answered for ${QUIET_REPORT_MS / 1000} s`),
+        heard: () => quiet.heard(inFlight),
+        silent: () => {
+          if (internals.processID !== null) stale.push({ server, pid: internals.processID });
+          return new SilentConnectionError(`PostgreSQL at ${server} sent nothing for ${limitMs} ms; the connection was closed`);
+        },
       });
-      const arm = () => {
-        heard(inFlight);
-        clearTimeout(quietTimer);
-        quietTimer = setTimeout(() => {
-          quiet.add(inFlight);
-          if (quiet.size === 1) onQuiet(`PostgreSQL at ${serverOf(internals)} has not answered for ${QUIET_REPORT_MS / 1000} s`);
-        }, QUIET_REPORT_MS);
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          if (internals.processID !== null) stale.push({ server: serverOf(internals), pid: internals.processID });
-          socket.destroy();
-          giveUp(
-            new SilentConnectionError(
-              `PostgreSQL at ${serverOf(internals)} sent nothing for ${limitMs} ms; the connection was closed`,
-            ),
-          );
-        }, limitMs);
-      };
-      arm();
-      socket.on('data', arm);
       try {
         const working = (async () => {
-          if (stale.length > 0) await fence(client);
+          if (stale.length > 0) await fence(client, stale);
           return work(client);
         })();
         // The work fails too once the socket is destroyed: that rejection is expected and not reported.
         working.catch(ignoreClientError);
-        const result = await Promise.race([working, silent]);
+        const result = await Promise.race([working, silence.given]);
         release(client, undefined);
         return result;
       } catch (error) {
@@ -182,11 +149,78 @@ export function guardConnections(
         release(client, error);
         throw error;
       } finally {
-        clearTimeout(timer);
-        clearTimeout(quietTimer);
-        heard(inFlight);
-        socket.off('data', arm);
+        silence.stop();
+        quiet.heard(inFlight);
       }
+    },
+  };
+}
+
+/** Ends, from `client`, the stale sessions on its server; those that ended are forgotten. */
+async function fence(client: pg.PoolClient, stale: StaleSession[]): Promise<void> {
+  const here = stale.filter((session) => session.server === serverOf(client as unknown as ClientInternals));
+  for (const session of here) {
+    const { rows } = await client.query<{ ended: boolean }>(END_STALE_SESSION, [session.pid, FENCE_WAIT_MS]);
+    if (rows[0]?.ended === false) {
+      throw new SilentConnectionError(`an abandoned session (pid ${session.pid}) did not end within ${FENCE_WAIT_MS} ms`);
+    }
+    stale.splice(stale.indexOf(session), 1);
+  }
+}
+
+/** The work waiting QUIET_REPORT_MS for the server: the listener hears of the first and of the last. */
+function quietWork(onQuiet: QuietListener) {
+  const quiet = new Set<object>();
+  return {
+    waiting(work: object, what: string) {
+      quiet.add(work);
+      if (quiet.size === 1) onQuiet(what);
+    },
+    heard(work: object) {
+      if (quiet.delete(work) && quiet.size === 0) onQuiet(undefined);
+    },
+  };
+}
+
+interface SilenceHandlers {
+  /** Nothing for QUIET_REPORT_MS. */
+  quiet(): void;
+  /** Something arrived: called at the start too. */
+  heard(): void;
+  /** Nothing for the limit: returns the error the work fails with. */
+  silent(): Error;
+}
+
+/**
+ * Re-arms two timers on every chunk the server sends: one reports the work quiet, the other gives the
+ * connection up (its socket destroyed, `given` rejected) after `limitMs` of silence.
+ */
+function watchSilence(socket: ClientInternals['connection']['stream'], limitMs: number, on: SilenceHandlers) {
+  let giveUp: (error: Error) => void = () => undefined;
+  const given = new Promise<never>((_, reject) => {
+    giveUp = reject;
+  });
+  let quietTimer: NodeJS.Timeout | undefined;
+  let limitTimer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    on.heard();
+    clearTimeout(quietTimer);
+    quietTimer = setTimeout(on.quiet, QUIET_REPORT_MS);
+    clearTimeout(limitTimer);
+    limitTimer = setTimeout(() => {
+      const error = on.silent();
+      socket.destroy();
+      giveUp(error);
+    }, limitMs);
+  };
+  arm();
+  socket.on('data', arm);
+  return {
+    given,
+    stop() {
+      clearTimeout(limitTimer);
+      clearTimeout(quietTimer);
+      socket.off('data', arm);
     },
   };
 }
