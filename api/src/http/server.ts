@@ -54,26 +54,37 @@ export async function buildApi(parts: ApiParts): Promise<FastifyInstance> {
     sendProblem(reply, new Problem(404, 'Not found', `nothing at ${request.method} ${request.url.split('?')[0]}`)),
   );
   observe(app, parts);
+  await limitRate(app, parts.rateLimit);
+  await describe(app, parts.version);
+  operationsRoutes(app, parts.registry, parts.readiness);
+  await liveRoutes(app, parts.feed);
+  await app.register(personalDataRoutes(parts));
+  return app;
+}
 
-  if (parts.rateLimit > 0) {
-    await app.register(fastifyRateLimit, {
-      max: parts.rateLimit,
-      timeWindow: 60_000,
-      // A client is its token where it has one (many clients may share an address behind a proxy).
-      keyGenerator: (request) => {
-        const header = request.headers.authorization;
-        return header ? createHash('sha256').update(header).digest('base64url') : request.ip;
-      },
-      errorResponseBuilder: (_request, context) =>
-        new Problem(429, 'Too many requests', `more than ${context.max} requests a minute; try again in ${context.after}`),
-    });
-  }
+/** Requests per client per minute; 0: no limit. */
+async function limitRate(app: FastifyInstance, perMinute: number): Promise<void> {
+  if (perMinute === 0) return;
+  await app.register(fastifyRateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    // A client is its token where it has one (many clients may share an address behind a proxy).
+    keyGenerator: (request) => {
+      const header = request.headers.authorization;
+      return header ? createHash('sha256').update(header).digest('base64url') : request.ip;
+    },
+    errorResponseBuilder: (_request, context) =>
+      new Problem(429, 'Too many requests', `more than ${context.max} requests a minute; try again in ${context.after}`),
+  });
+}
 
+/** `/openapi.json` and `/docs`, from the routes' zod schemas. */
+async function describe(app: FastifyInstance, version: string): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       info: {
         title: 'User actions API',
-        version: parts.version,
+        version,
         description: 'The stored user-action events: by time range (paged or streamed), counted, exported, live.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -82,11 +93,11 @@ export async function buildApi(parts: ApiParts): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}
 
-  operationsRoutes(app, parts.registry, parts.readiness);
-  await liveRoutes(app, parts.feed);
-  // Events hold IP addresses, which are personal data: only a bearer of a token reads them.
-  await app.register(async (scope) => {
+/** Events hold IP addresses, which are personal data: only a bearer of a token reads them. */
+function personalDataRoutes(parts: ApiParts) {
+  return async (scope: FastifyInstance) => {
     await scope.register(fastifyBearerAuth, {
       keys: new Set(parts.tokens),
       contentType: PROBLEM_TYPE,
@@ -100,8 +111,7 @@ export async function buildApi(parts: ApiParts): Promise<FastifyInstance> {
     actionsRoute(scope, parts.reader);
     countsRoute(scope, parts.reader);
     exportRoute(scope, parts.reader);
-  });
-  return app;
+  };
 }
 
 function observe(app: FastifyInstance, { registry, summary }: ApiParts): void {

@@ -175,38 +175,15 @@ function countsSql(table: string, tallies: Tallies) {
      */
     copyCounts(filter: EventFilter, bucket: Bucket, minutes?: WholeMinutes): string {
       const values: unknown[] = [];
-      const asJson = (buckets: string) => `COPY (${buckets}
-SELECT concat(CASE WHEN row_number() OVER (ORDER BY bucket, action) > 1 THEN ',' END,
-  '{"start":"', ${UTC_TEXT('bucket')}, '","action":', to_json(action), ',"count":', count, '}')
-FROM buckets ORDER BY bucket, action) TO STDOUT ${AS_TEXT_LINES}`;
       if (minutes === undefined || filter.start === undefined || filter.end === undefined) {
         const clause = where(filter, values);
         return writtenIn({
-          text: asJson(`WITH buckets AS (
+          text: countsAsJson(`WITH buckets AS (
   SELECT date_trunc('${bucket}', "timestamp") AS bucket, action, count(*) AS count FROM ${table} ${clause} GROUP BY 1, 2)`),
           values,
         });
       }
-      // The bounds written in as constants: PostgreSQL plans only the partitions each part reads.
-      values.push(filter.start, filter.end, minutes.from, minutes.to);
-      if (filter.actions !== undefined) values.push(filter.actions);
-      const actions = filter.actions === undefined ? '' : 'AND action = ANY($5::text[])';
-      const edge = (range: string) => `
-  UNION ALL
-  SELECT date_trunc('minute', "timestamp") AS minute, action, count(*) AS events FROM ${table} WHERE ${range} ${actions} GROUP BY 1, 2`;
-      // A tally's minute is one row, and no end's minute is one of them: minutes need no grouping.
-      const buckets =
-        bucket === 'minute'
-          ? 'SELECT minute AS bucket, action, events AS count FROM parts WHERE events <> 0'
-          : `SELECT date_trunc('${bucket}', minute) AS bucket, action, sum(events) AS count FROM parts GROUP BY 1, 2 HAVING sum(events) <> 0`;
-      return writtenIn({
-        text: asJson(`WITH parts AS (
-  SELECT minute, action, events FROM ${tallies.perMinute} WHERE minute >= $3::timestamptz AND minute < $4::timestamptz ${actions}
-  ${edge('"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz')}
-  ${edge('"timestamp" >= $4::timestamptz AND "timestamp" <= $2::timestamptz')}),
-buckets AS (${buckets})`),
-        values,
-      });
+      return writtenIn(talliedCounts(table, tallies, { ...filter, start: filter.start, end: filter.end }, bucket, minutes));
     },
 
     /**
@@ -223,6 +200,44 @@ buckets AS (${buckets})`),
       });
     },
   } as const;
+}
+
+/** The lines of the counts' JSON array, one per bucket and action, from a `buckets` CTE. */
+function countsAsJson(buckets: string): string {
+  return `COPY (${buckets}
+SELECT concat(CASE WHEN row_number() OVER (ORDER BY bucket, action) > 1 THEN ',' END,
+  '{"start":"', ${UTC_TEXT('bucket')}, '","action":', to_json(action), ',"count":', count, '}')
+FROM buckets ORDER BY bucket, action) TO STDOUT ${AS_TEXT_LINES}`;
+}
+
+/** Counts of a range with whole minutes: those from the per-minute tally, its ends' parts of a minute from the events. */
+function talliedCounts(
+  table: string,
+  tallies: Tallies,
+  filter: EventFilter & { start: string; end: string },
+  bucket: Bucket,
+  minutes: WholeMinutes,
+): Statement {
+  // The bounds written in as constants: PostgreSQL plans only the partitions each part reads.
+  const values: unknown[] = [filter.start, filter.end, minutes.from, minutes.to];
+  if (filter.actions !== undefined) values.push(filter.actions);
+  const actions = filter.actions === undefined ? '' : 'AND action = ANY($5::text[])';
+  const edge = (range: string) => `
+  UNION ALL
+  SELECT date_trunc('minute', "timestamp") AS minute, action, count(*) AS events FROM ${table} WHERE ${range} ${actions} GROUP BY 1, 2`;
+  // A tally's minute is one row, and no end's minute is one of them: minutes need no grouping.
+  const buckets =
+    bucket === 'minute'
+      ? 'SELECT minute AS bucket, action, events AS count FROM parts WHERE events <> 0'
+      : `SELECT date_trunc('${bucket}', minute) AS bucket, action, sum(events) AS count FROM parts GROUP BY 1, 2 HAVING sum(events) <> 0`;
+  return {
+    text: countsAsJson(`WITH parts AS (
+  SELECT minute, action, events FROM ${tallies.perMinute} WHERE minute >= $3::timestamptz AND minute < $4::timestamptz ${actions}
+  ${edge('"timestamp" >= $1::timestamptz AND "timestamp" < $3::timestamptz')}
+  ${edge('"timestamp" >= $4::timestamptz AND "timestamp" <= $2::timestamptz')}),
+buckets AS (${buckets})`),
+    values,
+  };
 }
 
 /** The live page's tick, and the probe of what the API reads. */

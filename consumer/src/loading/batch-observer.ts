@@ -53,6 +53,13 @@ export function createBatchObserver(
         "Kafka's copy of the offset could not be committed; PostgreSQL's is the one that counts",
       );
     },
+    ...offsetGaps(logger, metrics, lag),
+  };
+}
+
+/** A batch that does not continue the stored offset: read again from PostgreSQL's, or reported lost. */
+function offsetGaps(logger: Logger, metrics: LoaderMetrics, lag: LagTracker): Pick<LoaderObserver, 'movedTo' | 'eventsLost'> {
+  return {
     movedTo(batch, stored) {
       metrics.movedToStoredOffset.inc();
       lag.movedTo(batch.partition, stored);

@@ -29,37 +29,8 @@ export interface BatchStoreOptions {
 export type StoreOutcome = StoreResult & { move?: MoveResult };
 
 export function createBatchStore(options: BatchStoreOptions) {
-  const { insertRows, moveOffset, maxOutageMs, logger, summary, metrics, readiness, recovered } = options;
-  const retrying = <T>(work: () => Promise<T>, at: OffsetMove, size: number, signal: AbortSignal) => {
-    // Each attempt at debug level: the outage itself is logged once by readiness, and in every summary line.
-    const logUnavailable = logRetries(
-      logger,
-      'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
-      { partition: at.partition, rows: size },
-      'debug',
-    );
-    let failed = false;
-    return withRetry(
-      async () => {
-        const result = await work();
-        readiness.met(CONDITIONS.postgres);
-        if (failed) recovered?.();
-        return result;
-      },
-      {
-        verdictOf: postgresVerdict,
-        signal,
-        ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
-        onRetry: (error, attempt, delayMs) => {
-          failed = true;
-          summary.add('retried');
-          metrics.retried.inc();
-          readiness.unmetBecause(CONDITIONS.postgres, error.message);
-          logUnavailable(error, attempt, delayMs);
-        },
-      },
-    );
-  };
+  const { insertRows, moveOffset, metrics } = options;
+  const retrying = retryingOutages(options);
   const timedInsert = async (rows: CopyRows, move?: OffsetMove) => {
     const stopTimer = metrics.insertSeconds.startTimer();
     const result = await insertRows(rows, move);
@@ -88,5 +59,42 @@ export function createBatchStore(options: BatchStoreOptions) {
     moveOffset(move: OffsetMove, signal: AbortSignal): Promise<MoveResult> {
       return retrying(() => moveOffset(move), move, 0, signal);
     },
+  };
+}
+
+/**
+ * Runs work on PostgreSQL until it succeeds, waiting out transient failures (readiness and the summary
+ * told) until MAX_OUTAGE_MS; `recovered` is called when work succeeds after a failure.
+ */
+function retryingOutages({ maxOutageMs, logger, summary, metrics, readiness, recovered }: BatchStoreOptions) {
+  return <T>(work: () => Promise<T>, at: OffsetMove, size: number, signal: AbortSignal): Promise<T> => {
+    // Each attempt at debug level: the outage itself is logged once by readiness, and in every summary line.
+    const logUnavailable = logRetries(
+      logger,
+      'PostgreSQL unavailable; the batch will be retried and its offset is not committed',
+      { partition: at.partition, rows: size },
+      'debug',
+    );
+    let failed = false;
+    return withRetry(
+      async () => {
+        const result = await work();
+        readiness.met(CONDITIONS.postgres);
+        if (failed) recovered?.();
+        return result;
+      },
+      {
+        verdictOf: postgresVerdict,
+        signal,
+        ...(maxOutageMs > 0 ? { maxElapsedMs: maxOutageMs, outage: { what: 'PostgreSQL', setting: 'MAX_OUTAGE_MS' } } : {}),
+        onRetry: (error, attempt, delayMs) => {
+          failed = true;
+          summary.add('retried');
+          metrics.retried.inc();
+          readiness.unmetBecause(CONDITIONS.postgres, error.message);
+          logUnavailable(error, attempt, delayMs);
+        },
+      },
+    );
   };
 }

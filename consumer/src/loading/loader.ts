@@ -63,8 +63,7 @@ export async function startLoader(
   onStop('log the last summary', () => summary.stop());
   const clients = await connectClients(config, logger, { signal, onStop });
   const { lag, storedOffsets } = watchPositions(config, logger, onStop, clients, parts);
-  let watchdog: { stop(): void } | undefined;
-  onStop('stop watching for answers from Kafka', () => watchdog?.stop());
+  followJoins(config, logger, clients.consumer, { running, readiness, lag, storedOffsets, onStop });
   const decoder = startBatchDecoder();
   onStop('stop the decoding thread', () => decoder.stop());
   metrics.threads.watch('decoder', decoder.utilization);
@@ -78,23 +77,9 @@ export async function startLoader(
   // Commits need the consumer: the batches being stored finish before it leaves the group.
   onStop('finish the batches being stored', () => batches.drain());
 
-  const { consumer } = clients;
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    // A join that completes once stopping has begun starts nothing: its parts may be released already.
-    if (running.aborted) return;
-    const partitions = payload.memberAssignment[config.topic] ?? [];
-    logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
-    readiness.met(CONDITIONS.kafka);
-    lag.assigned(partitions);
-    watchdog ??= watchKafkaAnswers(consumer, readiness, {
-      sessionTimeoutMs: config.sessionTimeoutMs,
-      rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
-    });
-    storedOffsets.checkAll();
-  });
   // kafkajs' run() returns after the first join, which the coordinator may hold for as long as a killed
   // member's session lasts: a stop meanwhile does not wait for it.
-  const started = consumeWithRestarts(consumer, config, logger, {
+  const started = consumeWithRestarts(clients.consumer, config, logger, {
     running,
     fail,
     readiness,
@@ -108,6 +93,39 @@ export async function startLoader(
     'consuming',
   );
   return { failed };
+}
+
+/**
+ * At each join: readiness, the partitions whose lag is tracked, a check of PostgreSQL's offsets, and from
+ * the first the watch for answers from Kafka.
+ */
+function followJoins(
+  config: ConsumerConfig,
+  logger: Logger,
+  consumer: KafkaClients['consumer'],
+  {
+    running,
+    readiness,
+    lag,
+    storedOffsets,
+    onStop,
+  }: Pick<ServiceContext, 'onStop'> & { running: AbortSignal; readiness: Readiness } & ReturnType<typeof watchPositions>,
+): void {
+  let watchdog: { stop(): void } | undefined;
+  onStop('stop watching for answers from Kafka', () => watchdog?.stop());
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // A join that completes once stopping has begun starts nothing: its parts may be released already.
+    if (running.aborted) return;
+    const partitions = payload.memberAssignment[config.topic] ?? [];
+    logger.info({ groupId: payload.groupId, memberId: payload.memberId, partitions }, 'joined consumer group');
+    readiness.met(CONDITIONS.kafka);
+    lag.assigned(partitions);
+    watchdog ??= watchKafkaAnswers(consumer, readiness, {
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
+    });
+    storedOffsets.checkAll();
+  });
 }
 
 /** The loader's own failure: `fail` aborts `halted` and rejects `failed` with the error. */

@@ -24,7 +24,7 @@ ${columnDefinitions(true)},
 }
 
 export function tableSqlFor(names: SqlNames) {
-  const { table, tableName, derived, qualified } = names;
+  const { table, tableName } = names;
   return {
     /** For messages: the table as the operator named it. */
     display: names.display(tableName.name),
@@ -45,6 +45,25 @@ ${columnDefinitions(true)},
     /** Partitioned by time. The partitions are made by partition-maintenance.ts. */
     createPartitionedTable: `CREATE TABLE IF NOT EXISTS ${partitionedTable(names)}`,
 
+    ...timeIndexSql(names),
+
+    /** `p` for partitioned, `r` for a plain table, none when there is no table. */
+    tableKind: { text: 'SELECT relkind FROM pg_class WHERE oid = to_regclass($1)', values: [table] },
+
+    countRows: `SELECT count(*)::int AS rows FROM ${table}`,
+
+    /** The newest timestamp stored, which the partition of a table moved in place must cover. */
+    newestTimestamp: `SELECT max("timestamp") AS newest FROM ${table}`,
+
+    columns: names.columnsOf(tableName.name),
+
+    ...adoptionSql(names),
+  } as const;
+}
+
+/** Reading by time needs an index leading with `("timestamp", id)`: whether there is one, and making it. */
+function timeIndexSql({ table, derived }: SqlNames) {
+  return {
     /** Whether an index of the table leads with `("timestamp", id)`, the order reading by time walks. */
     hasTimeIndex: {
       text: `
@@ -62,19 +81,14 @@ SELECT EXISTS (
      * partitioned table each partition gets its own, now and when attached later.
      */
     createTimeIndex: `CREATE INDEX IF NOT EXISTS ${derived('_timestamp_id_idx')} ON ${table} ("timestamp", id)`,
+  } as const;
+}
 
-    /** `p` for partitioned, `r` for a plain table, none when there is no table. */
-    tableKind: { text: 'SELECT relkind FROM pg_class WHERE oid = to_regclass($1)', values: [table] },
-
-    countRows: `SELECT count(*)::int AS rows FROM ${table}`,
-
-    /** The newest timestamp stored, which the partition of a table moved in place must cover. */
-    newestTimestamp: `SELECT max("timestamp") AS newest FROM ${table}`,
-
+/** Bringing an older table up to today's columns, in the migration's transaction. */
+function adoptionSql({ table, derived, qualified }: SqlNames) {
+  return {
     /** For tables made before `metadata` existed, and the original system's. */
     addMetadata: `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS metadata JSONB`,
-
-    columns: names.columnsOf(tableName.name),
 
     /**
      * Adopts the table of the original .NET consumer (SERIAL id, no event_id) in place, in the
