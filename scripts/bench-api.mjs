@@ -49,19 +49,7 @@ async function main() {
   spawnSync('npx', ['tsc', '-b'], { cwd: repo, stdio: 'inherit' });
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  const kept = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
-  if (!keep || !kept) {
-    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${database}`);
-    await fillTable();
-  }
-  if (keep && kept) {
-    // The kept table's offsets are a previous broker's: this run's topic starts empty.
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    await db.query('DELETE FROM useractions_offsets').catch(() => undefined);
-    await db.end();
-  }
+  await prepareTable(admin);
   // The API alone first (nothing else runs): what it costs, before the ingestion shares the cores.
   const alone = await readPhases('alone');
   const stateDir = mkdtempSync(join(tmpdir(), 'user-actions-bench-api-kafka-'));
@@ -80,61 +68,11 @@ async function main() {
       sleep(1_000).then(() => consumerRate(SIZE.seconds)),
     ]);
     say(`  consumer during the pages: ${Math.round(consumerLoaded).toLocaleString('en')} events/s stored`);
-
-    const exportDays = (SIZE.exportRows / SIZE.rows) * DAYS;
-    const exportStart = firstDay + DAY_MS;
-    const exportEnd = exportStart + exportDays * DAY_MS - 1;
-    const range = `startTimeStamp=${iso(exportStart)}&endTimeStamp=${iso(exportEnd)}`;
-    say(`export: ${SIZE.exportRows.toLocaleString('en')} events, each way by a fresh process`);
-    const csv = await exportThroughApi('csv', range);
-    const ndjson = await exportThroughApi('ndjson', range);
-    const original = JSON.parse(
-      execFileSync(
-        process.execPath,
-        [join(repo, 'scripts/bench/original-read.mjs'), databaseUrl, iso(exportStart), iso(exportEnd)],
-        {
-          encoding: 'utf8',
-        },
-      ),
-    );
-    say(
-      `  the original's way: ${Math.round(original.rows / original.seconds).toLocaleString('en')} rows/s, peak ${original.peakRssMb.toFixed(0)} MB`,
-    );
-
-    const results = {
-      rows: SIZE.rows,
-      alone_page_rps: Math.round(alone.pages.rps),
-      alone_page_p99_ms: alone.pages.p99,
-      alone_page_cpu_ms: Number(alone.pages.cpuMs.toFixed(2)),
-      alone_counts_p99_ms: alone.counts.p99,
-      alone_counts_cpu_ms: Number(alone.counts.cpuMs.toFixed(2)),
-      alone_live_query_p99_ms: Math.round(alone.live.p99),
-      page_rps: Math.round(pages.rps),
-      page_p99_ms: pages.p99,
-      page_cpu_ms: Number(pages.cpuMs.toFixed(2)),
-      counts_rps: Number(counts.rps.toFixed(1)),
-      counts_p99_ms: counts.p99,
-      counts_cpu_ms: Number(counts.cpuMs.toFixed(2)),
-      live_query_p99_ms: Math.round(live.p99),
-      export_rows: csv.rows,
-      csv_rows_per_s: Math.round(csv.rowsPerSecond),
-      csv_peak_mb: Math.round(csv.peakMb),
-      ndjson_rows_per_s: Math.round(ndjson.rowsPerSecond),
-      ndjson_peak_mb: Math.round(ndjson.peakMb),
-      original_rows_per_s: Math.round(original.rows / original.seconds),
-      original_peak_mb: Math.round(original.peakRssMb),
-      consumer_eps_without_api: Math.round(consumerAlone),
-      consumer_eps_with_api: Math.round(consumerLoaded),
-      consumer_with_api_vs_without: Number((consumerLoaded / consumerAlone).toFixed(3)),
-      quick,
-    };
+    const { csv, ndjson, original } = await exportPhase();
+    const results = resultsOf({ alone, pages, counts, live, csv, ndjson, original, consumerAlone, consumerLoaded });
     writeFileSync(join(outDir, 'api-results.json'), `${JSON.stringify({ machine: machine(), results }, null, 2)}\n`);
     if (save) copyFileSync(join(outDir, 'api-results.json'), join(repo, 'docs', 'benchmarks', 'api-results.json'));
-    say('');
-    for (const [figure, value] of Object.entries(results))
-      say(`${figure.padEnd(30)} ${String(value).padStart(12)}  ${TARGETS[figure] ?? ''}`);
-    say('');
-    say(JSON.stringify(results));
+    printResults(results);
   } finally {
     await producer.stop().catch(() => undefined);
     await consumer.stop().catch(() => undefined);
@@ -143,6 +81,97 @@ async function main() {
     if (!keep) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await admin.end();
   }
+}
+
+/**
+ * The table of events: made and filled, or the one kept by the previous run with --keep.
+ * @param {import('pg').Client} admin
+ */
+async function prepareTable(admin) {
+  const kept = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+  if (!keep || !kept) {
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${database}`);
+    await fillTable();
+  }
+  if (keep && kept) {
+    // The kept table's offsets are a previous broker's: this run's topic starts empty.
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    await db.query('DELETE FROM useractions_offsets').catch(() => undefined);
+    await db.end();
+  }
+}
+
+/** A range of SIZE.exportRows events exported as CSV and NDJSON, and read the original's way. */
+async function exportPhase() {
+  const exportDays = (SIZE.exportRows / SIZE.rows) * DAYS;
+  const exportStart = firstDay + DAY_MS;
+  const exportEnd = exportStart + exportDays * DAY_MS - 1;
+  const range = `startTimeStamp=${iso(exportStart)}&endTimeStamp=${iso(exportEnd)}`;
+  say(`export: ${SIZE.exportRows.toLocaleString('en')} events, each way by a fresh process`);
+  const csv = await exportThroughApi('csv', range);
+  const ndjson = await exportThroughApi('ndjson', range);
+  const original = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [join(repo, 'scripts/bench/original-read.mjs'), databaseUrl, iso(exportStart), iso(exportEnd)],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  );
+  say(
+    `  the original's way: ${Math.round(original.rows / original.seconds).toLocaleString('en')} rows/s, peak ${original.peakRssMb.toFixed(0)} MB`,
+  );
+  return { csv, ndjson, original };
+}
+
+/**
+ * The summary line's figures.
+ * @param {Awaited<ReturnType<typeof readPhases>> & Awaited<ReturnType<typeof exportPhase>> & {
+ *   alone: Awaited<ReturnType<typeof readPhases>>, consumerAlone: number, consumerLoaded: number }} figures
+ */
+function resultsOf({ alone, pages, counts, live, csv, ndjson, original, consumerAlone, consumerLoaded }) {
+  return {
+    rows: SIZE.rows,
+    alone_page_rps: Math.round(alone.pages.rps),
+    alone_page_p99_ms: alone.pages.p99,
+    alone_page_cpu_ms: Number(alone.pages.cpuMs.toFixed(2)),
+    alone_counts_p99_ms: alone.counts.p99,
+    alone_counts_cpu_ms: Number(alone.counts.cpuMs.toFixed(2)),
+    alone_live_query_p99_ms: Math.round(alone.live.p99),
+    page_rps: Math.round(pages.rps),
+    page_p99_ms: pages.p99,
+    page_cpu_ms: Number(pages.cpuMs.toFixed(2)),
+    counts_rps: Number(counts.rps.toFixed(1)),
+    counts_p99_ms: counts.p99,
+    counts_cpu_ms: Number(counts.cpuMs.toFixed(2)),
+    live_query_p99_ms: Math.round(live.p99),
+    export_rows: csv.rows,
+    csv_rows_per_s: Math.round(csv.rowsPerSecond),
+    csv_peak_mb: Math.round(csv.peakMb),
+    ndjson_rows_per_s: Math.round(ndjson.rowsPerSecond),
+    ndjson_peak_mb: Math.round(ndjson.peakMb),
+    original_rows_per_s: Math.round(original.rows / original.seconds),
+    original_peak_mb: Math.round(original.peakRssMb),
+    consumer_eps_without_api: Math.round(consumerAlone),
+    consumer_eps_with_api: Math.round(consumerLoaded),
+    consumer_with_api_vs_without: Number((consumerLoaded / consumerAlone).toFixed(3)),
+    quick,
+  };
+}
+
+/**
+ * A figure a line, with its target, then the JSON line.
+ * @param {ReturnType<typeof resultsOf>} results
+ */
+function printResults(results) {
+  say('');
+  for (const [figure, value] of Object.entries(results))
+    say(`${figure.padEnd(30)} ${String(value).padStart(12)}  ${TARGETS[figure] ?? ''}`);
+  say('');
+  say(JSON.stringify(results));
 }
 
 /**

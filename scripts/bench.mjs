@@ -53,73 +53,113 @@ async function main() {
   await db.connect();
   kafkaScript('start', stateDir);
   try {
-    const producer_eps = await producerPhase('bench-backlog', SIZES.backlog);
-    const producer_random_eps = await producerPhase('bench-random', SIZES.random, true);
-    const catchUp = await catchUpPhase(db);
-    const catchUpPlain = await catchUpPhase(db, 'plain');
-    const sustained = await sustainedPhase(db, SIZES.backlog);
-    const sustainedPlain = await sustainedPhase(db, SIZES.backlog, 'plain');
-    let stored = SIZES.backlog + SIZES.sustained;
-    const busy = await latencyPhase(db, stored, 5_000, SIZES.latencySeconds, '5,000/s');
-    stored += busy.count;
-    const idle = await latencyPhase(db, stored, 2, SIZES.idleSeconds, 'default pace');
-    const baseline_eps = await baselinePhase(db);
-    const copy_ceiling_eps = await copyCeilingPhase(db);
-    const offsets = await offsetsCostPhase(db);
-    const timeIndex = await timeIndexCostPhase(db);
-    const tallies = await tallyCostPhase(db);
-    const results = {
-      sustained_eps: Math.round(sustained.eps),
-      catchup_eps: Math.round(catchUp.eps),
-      p50_ms: Number(busy.p50Ms.toFixed(1)),
-      p99_ms: Number(busy.p99Ms.toFixed(1)),
-      steady_p99_ms: Number(busy.steadyP99Ms.toFixed(1)),
-      idle_p50_ms: Number(idle.p50Ms.toFixed(1)),
-      idle_p99_ms: Number(idle.p99Ms.toFixed(1)),
-      consumer_rss_mb: Math.round(Math.max(catchUp.rssMb, sustained.rssMb)),
-      producer_eps: Math.round(producer_eps),
-      producer_random_eps: Math.round(producer_random_eps),
-      baseline_eps: Math.round(baseline_eps),
-      copy_ceiling_eps: Math.round(copy_ceiling_eps),
-      store_without_offsets_eps: Math.round(offsets.withoutEps),
-      store_with_offsets_eps: Math.round(offsets.withEps),
-      offsets_cost: Number(offsets.cost.toFixed(3)),
-      store_without_time_index_eps: Math.round(timeIndex.withoutEps),
-      store_with_time_index_eps: Math.round(timeIndex.withEps),
-      time_index_cost: Number(timeIndex.cost.toFixed(3)),
-      store_without_tallies_eps: Math.round(tallies.withoutEps),
-      store_with_tallies_eps: Math.round(tallies.withEps),
-      tally_cost: Number(tallies.cost.toFixed(3)),
-      catchup_plain_eps: Math.round(catchUpPlain.eps),
-      sustained_plain_eps: Math.round(sustainedPlain.eps),
-      catchup_partitioned_vs_plain: Number((catchUp.eps / catchUpPlain.eps).toFixed(3)),
-      sustained_partitioned_vs_plain: Number((sustained.eps / sustainedPlain.eps).toFixed(3)),
-      catchup_vs_copy_ceiling: Number((catchUp.eps / copy_ceiling_eps).toFixed(3)),
-      catchup_offset_reads: catchUp.offsetReads,
-      sustained_offset_reads: sustained.offsetReads,
-      idle_offset_reads: idle.offsetReads,
-      sustained_vs_baseline: Number((sustained.eps / baseline_eps).toFixed(1)),
-      backlog_events: SIZES.backlog,
-      sustained_events: SIZES.sustained,
-      quick,
-    };
-    const host = machine();
-    writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ machine: host, results, timeline }, null, 2)}\n`);
-    await writeCharts(busy);
-    await recordRun(results, host);
-    if (save) {
-      const docs = join(repo, 'docs', 'benchmarks');
-      mkdirSync(docs, { recursive: true });
-      for (const file of ['results.json', 'throughput.svg', 'latency.svg']) copyFileSync(join(outDir, file), join(docs, file));
-    }
-    printTable(results);
-    say(JSON.stringify(results));
+    const measured = await runPhases(db);
+    const results = resultsOf(measured);
+    await report(results, measured.busy);
   } finally {
     await db.end();
     await admin.end();
     kafkaScript('stop', stateDir);
     rmSync(stateDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every phase in turn, on one broker and one database.
+ * @param {import('pg').Client} db
+ */
+async function runPhases(db) {
+  const producer_eps = await producerPhase('bench-backlog', SIZES.backlog);
+  const producer_random_eps = await producerPhase('bench-random', SIZES.random, true);
+  const catchUp = await catchUpPhase(db);
+  const catchUpPlain = await catchUpPhase(db, 'plain');
+  const sustained = await sustainedPhase(db, SIZES.backlog);
+  const sustainedPlain = await sustainedPhase(db, SIZES.backlog, 'plain');
+  let stored = SIZES.backlog + SIZES.sustained;
+  const busy = await latencyPhase(db, stored, 5_000, SIZES.latencySeconds, '5,000/s');
+  stored += busy.count;
+  const idle = await latencyPhase(db, stored, 2, SIZES.idleSeconds, 'default pace');
+  const baseline_eps = await baselinePhase(db);
+  const copy_ceiling_eps = await copyCeilingPhase(db);
+  const offsets = await offsetsCostPhase(db);
+  const timeIndex = await timeIndexCostPhase(db);
+  const tallies = await tallyCostPhase(db);
+  return {
+    producer_eps,
+    producer_random_eps,
+    catchUp,
+    catchUpPlain,
+    sustained,
+    sustainedPlain,
+    busy,
+    idle,
+    baseline_eps,
+    copy_ceiling_eps,
+    offsets,
+    timeIndex,
+    tallies,
+  };
+}
+
+/**
+ * The summary line's figures, from the phases' measurements.
+ * @param {Awaited<ReturnType<typeof runPhases>>} m
+ */
+function resultsOf(m) {
+  return {
+    sustained_eps: Math.round(m.sustained.eps),
+    catchup_eps: Math.round(m.catchUp.eps),
+    p50_ms: Number(m.busy.p50Ms.toFixed(1)),
+    p99_ms: Number(m.busy.p99Ms.toFixed(1)),
+    steady_p99_ms: Number(m.busy.steadyP99Ms.toFixed(1)),
+    idle_p50_ms: Number(m.idle.p50Ms.toFixed(1)),
+    idle_p99_ms: Number(m.idle.p99Ms.toFixed(1)),
+    consumer_rss_mb: Math.round(Math.max(m.catchUp.rssMb, m.sustained.rssMb)),
+    producer_eps: Math.round(m.producer_eps),
+    producer_random_eps: Math.round(m.producer_random_eps),
+    baseline_eps: Math.round(m.baseline_eps),
+    copy_ceiling_eps: Math.round(m.copy_ceiling_eps),
+    store_without_offsets_eps: Math.round(m.offsets.withoutEps),
+    store_with_offsets_eps: Math.round(m.offsets.withEps),
+    offsets_cost: Number(m.offsets.cost.toFixed(3)),
+    store_without_time_index_eps: Math.round(m.timeIndex.withoutEps),
+    store_with_time_index_eps: Math.round(m.timeIndex.withEps),
+    time_index_cost: Number(m.timeIndex.cost.toFixed(3)),
+    store_without_tallies_eps: Math.round(m.tallies.withoutEps),
+    store_with_tallies_eps: Math.round(m.tallies.withEps),
+    tally_cost: Number(m.tallies.cost.toFixed(3)),
+    catchup_plain_eps: Math.round(m.catchUpPlain.eps),
+    sustained_plain_eps: Math.round(m.sustainedPlain.eps),
+    catchup_partitioned_vs_plain: Number((m.catchUp.eps / m.catchUpPlain.eps).toFixed(3)),
+    sustained_partitioned_vs_plain: Number((m.sustained.eps / m.sustainedPlain.eps).toFixed(3)),
+    catchup_vs_copy_ceiling: Number((m.catchUp.eps / m.copy_ceiling_eps).toFixed(3)),
+    catchup_offset_reads: m.catchUp.offsetReads,
+    sustained_offset_reads: m.sustained.offsetReads,
+    idle_offset_reads: m.idle.offsetReads,
+    sustained_vs_baseline: Number((m.sustained.eps / m.baseline_eps).toFixed(1)),
+    backlog_events: SIZES.backlog,
+    sustained_events: SIZES.sustained,
+    quick,
+  };
+}
+
+/**
+ * The results written, charted, recorded and printed.
+ * @param {ReturnType<typeof resultsOf>} results
+ * @param {Awaited<ReturnType<typeof latencyPhase>>} busy
+ */
+async function report(results, busy) {
+  const host = machine();
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify({ machine: host, results, timeline }, null, 2)}\n`);
+  await writeCharts(busy);
+  await recordRun(results, host);
+  if (save) {
+    const docs = join(repo, 'docs', 'benchmarks');
+    mkdirSync(docs, { recursive: true });
+    for (const file of ['results.json', 'throughput.svg', 'latency.svg']) copyFileSync(join(outDir, file), join(docs, file));
+  }
+  printTable(results);
+  say(JSON.stringify(results));
 }
 
 main().catch((error) => {

@@ -28,6 +28,45 @@ async function storeCost(db, { what, partitioned, without, moveOffsets }) {
       import(join(repo, 'consumer/dist/config.js')),
     ]);
   say(`${what}: the catch-up rows stored again in batches of ${BATCH.toLocaleString('en')}, without and with it`);
+  const { rows, batches } = await catchUpBatches(db, toCopyRows);
+  const pool = createPool(databaseUrl, createLogger({ name: 'bench', level: 'silent' }));
+  const policy = partitioned ? loadConsumerConfig({}).partitions : undefined;
+  const bare = sqlFor({ name: 'useractions_cost_without' });
+  const full = sqlFor({ name: 'useractions_cost_with' });
+  try {
+    await migrate(pool, bare, policy);
+    await migrate(pool, full, policy);
+    for (const statement of without(bare)) await db.query(statement);
+    const { spent, ratios } = await alternately(batches, {
+      bare: (batch) => insertRows(pool, bare, batch),
+      full: (batch, move) => insertRows(pool, full, batch, moveOffsets ? { move } : {}),
+    });
+    const result = {
+      withoutEps: rows.length / (spent.bare / 1000),
+      withEps: rows.length / (spent.full / 1000),
+      cost: (ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 1) - 1,
+    };
+    say(
+      `  [${what}] without ${Math.round(result.withoutEps).toLocaleString('en')}/s  with ${Math.round(result.withEps).toLocaleString('en')}/s  ` +
+        `cost ${(result.cost * 100).toFixed(1)}%`,
+    );
+    return result;
+  } finally {
+    for (const sql of [bare, full]) {
+      const { perMinute, perSecond } = sql.tallies;
+      await db.query(`DROP TABLE IF EXISTS ${sql.display}, ${sql.offsetsDisplay}, ${perMinute}, ${perSecond}`);
+      await db.query(`DROP FUNCTION IF EXISTS ${sql.display}_tally_add, ${sql.display}_tally_removed`);
+    }
+    await pool.end();
+  }
+}
+
+/**
+ * The catch-up rows, as the consumer's COPY rows in batches of BATCH.
+ * @param {import('pg').Client} db
+ * @param {(rows: object[]) => { length: number }} toCopyRows
+ */
+async function catchUpBatches(db, toCopyRows) {
   const { rows } = await db.query(
     `SELECT event_id, userid, action, ipaddress, device, timestamp, metadata FROM useractions ORDER BY id LIMIT ${SIZES.backlog}`,
   );
@@ -47,53 +86,37 @@ async function storeCost(db, { what, partitioned, without, moveOffsets }) {
       ),
     );
   }
-  const pool = createPool(databaseUrl, createLogger({ name: 'bench', level: 'silent' }));
-  const policy = partitioned ? loadConsumerConfig({}).partitions : undefined;
-  const bare = sqlFor({ name: 'useractions_cost_without' });
-  const full = sqlFor({ name: 'useractions_cost_with' });
-  try {
-    await migrate(pool, bare, policy);
-    await migrate(pool, full, policy);
-    for (const statement of without(bare)) await db.query(statement);
-    const spent = { bare: 0, full: 0 };
-    /** @type {number[]} */
-    const ratios = [];
-    let offset = 0n;
-    for (const [index, batch] of batches.entries()) {
-      const move = { groupId: 'bench', topic: 'bench', partition: 0, from: offset, to: offset + BigInt(batch.length) };
-      /** @type {['bare' | 'full', () => Promise<unknown>][]} */
-      const runs = [
-        ['bare', () => insertRows(pool, bare, batch)],
-        ['full', () => insertRows(pool, full, batch, moveOffsets ? { move } : {})],
-      ];
-      const took = { bare: 0, full: 0 };
-      for (const [variant, run] of index % 2 === 0 ? runs : runs.reverse()) {
-        const startedAt = performance.now();
-        await run();
-        took[variant] = performance.now() - startedAt;
-        spent[variant] += took[variant];
-      }
-      ratios.push(took.full / took.bare);
-      offset = move.to;
+  return { rows, batches };
+}
+
+/**
+ * Each batch stored by both variants, one right after the other, which goes first alternating.
+ * @param {{ length: number }[]} batches
+ * @param {Record<'bare' | 'full', (batch: any, move: object) => Promise<unknown>>} store
+ */
+async function alternately(batches, store) {
+  const spent = { bare: 0, full: 0 };
+  /** @type {number[]} */
+  const ratios = [];
+  let offset = 0n;
+  for (const [index, batch] of batches.entries()) {
+    const move = { groupId: 'bench', topic: 'bench', partition: 0, from: offset, to: offset + BigInt(batch.length) };
+    /** @type {['bare' | 'full', () => Promise<unknown>][]} */
+    const runs = [
+      ['bare', () => store.bare(batch, move)],
+      ['full', () => store.full(batch, move)],
+    ];
+    const took = { bare: 0, full: 0 };
+    for (const [variant, run] of index % 2 === 0 ? runs : runs.reverse()) {
+      const startedAt = performance.now();
+      await run();
+      took[variant] = performance.now() - startedAt;
+      spent[variant] += took[variant];
     }
-    const result = {
-      withoutEps: rows.length / (spent.bare / 1000),
-      withEps: rows.length / (spent.full / 1000),
-      cost: (ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)] ?? 1) - 1,
-    };
-    say(
-      `  [${what}] without ${Math.round(result.withoutEps).toLocaleString('en')}/s  with ${Math.round(result.withEps).toLocaleString('en')}/s  ` +
-        `cost ${(result.cost * 100).toFixed(1)}%`,
-    );
-    return result;
-  } finally {
-    for (const sql of [bare, full]) {
-      const { perMinute, perSecond } = sql.tallies;
-      await db.query(`DROP TABLE IF EXISTS ${sql.display}, ${sql.offsetsDisplay}, ${perMinute}, ${perSecond}`);
-      await db.query(`DROP FUNCTION IF EXISTS ${sql.display}_tally_add, ${sql.display}_tally_removed`);
-    }
-    await pool.end();
+    ratios.push(took.full / took.bare);
+    offset = move.to;
   }
+  return { spent, ratios };
 }
 
 /**
