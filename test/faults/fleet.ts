@@ -1,7 +1,7 @@
 /** The consumers of one scenario: started, killed and restarted as the scenario's faults require. */
 
 import { LOG_EVENT } from '@user-actions/shared';
-import { type Daemon, spawnDaemon } from '../support/daemon.js';
+import { type Daemon, type Exit, spawnDaemon } from '../support/daemon.js';
 
 export interface Fleet {
   /** Every consumer process ever started in this scenario, running or not. */
@@ -9,7 +9,7 @@ export interface Fleet {
   readonly running: Daemon[];
   start(count?: number): Daemon[];
   /** Stops the oldest running consumer with the signal and waits for it to exit. */
-  stopOne(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stopOne(signal: NodeJS.Signals): Promise<Exit>;
   stopAll(): Promise<(number | null)[]>;
 }
 
