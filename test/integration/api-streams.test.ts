@@ -1,11 +1,13 @@
 /**
  * The read API's streams and pages against a real PostgreSQL while things happen: a consumer inserting,
- * clients going away mid-stream, a client reading slower than the query timeout.
+ * clients going away mid-stream, a client reading slower than the query timeout, a stop with live pages open.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { SHUTDOWN_GRACE_MS } from '@user-actions/shared/daemon';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { API_TOKEN, allPages, startApi } from '../support/api.js';
 import { spawnDaemon } from '../support/daemon.js';
 import { idsWhere, KNOWN_EVENTS, knownWorld, storeKnownEvents } from '../support/stored-events.js';
@@ -77,5 +79,27 @@ describe('the read API under way', () => {
     expect(JSON.parse(await readSlowly('/api/user/actions'))).toHaveLength(30_000);
     expect(api.daemon.logs.filter((line) => line.level >= 40)).toEqual([]);
     expect((await api.stop()).code).toBe(0);
+  });
+
+  it('stops with exit 0 within the grace while a live page is open: its stream is ended, not waited for', async () => {
+    const api = await startApi(await knownWorld(), { API_LIVE_INTERVAL_MS: '200' });
+    // As a browser may: the connection is kept once the stream has ended, for the next request.
+    const agent = new Agent({ keepAlive: true });
+    onTestFinished(() => agent.destroy());
+    const { promise: firstTick, resolve: ticked } = Promise.withResolvers<void>();
+    let ended = false;
+    get(`${api.base}/api/live`, { agent }, (response) => {
+      response.on('data', (chunk: Buffer) => chunk.includes('event: tick') && ticked());
+      response.on('end', () => {
+        ended = true;
+      });
+    });
+    await firstTick;
+    const exit = await api.stop();
+    expect({ code: exit.code, withinGrace: exit.ms < SHUTDOWN_GRACE_MS, ended }).toEqual({
+      code: 0,
+      withinGrace: true,
+      ended: true,
+    });
   });
 });

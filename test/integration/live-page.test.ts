@@ -69,7 +69,15 @@ it('shows events per second, the funnel and the newest events growing as they ar
 
   if (process.env.LIVE_PAGE_SCREENSHOT) await page.screenshot({ path: process.env.LIVE_PAGE_SCREENSHOT, fullPage: true });
   expect(errors).toEqual([]);
-  expect((await api.stop()).code).toBe(0);
+  const apiExit = await api.stop();
+  // Its last lines say why, should it fail.
+  expect({
+    code: apiExit.code,
+    last: apiExit.code === 0 ? [] : [...api.daemon.logs.slice(-8), ...api.daemon.text.slice(-8)],
+  }).toEqual({
+    code: 0,
+    last: [],
+  });
   expect((await producer.stop()).code).toBe(0);
   expect((await consumer.stop()).code).toBe(0);
 });

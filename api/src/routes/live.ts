@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { LiveFeed } from '../live/live-feed.js';
 
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -29,7 +29,8 @@ export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<
     allowedPath: (path) => path === '/uPlot.iife.min.js' || path === '/uPlot.min.css',
   });
 
-  const open = new Set<FastifyReply>();
+  /** Ends each open stream and closes its connection: a browser may hold an idle one for minutes. */
+  const open = new Set<() => void>();
   app.get(
     '/api/live',
     {
@@ -50,16 +51,19 @@ export async function liveRoutes(app: FastifyInstance, feed: LiveFeed): Promise<
         'x-accel-buffering': 'no',
       });
       reply.raw.write('retry: 2000\n\n');
-      open.add(reply);
+      const { socket } = request.raw;
+      const end = () => reply.raw.end(() => socket.destroy());
+      open.add(end);
       const unsubscribe = feed.subscribe(({ event, data }) => reply.raw.write(serverSentEvent(event, data)));
       request.raw.on('close', () => {
         unsubscribe();
-        open.delete(reply);
+        open.delete(end);
       });
     },
   );
-  // A page's stream never ends by itself: ended here, so that a stop does not wait for it.
+  // A page's stream never ends by itself: ended here, with its connection, so that a stop does not wait
+  // for the browser to let go of it.
   app.addHook('preClose', async () => {
-    for (const reply of open) reply.raw.end();
+    for (const end of open) end();
   });
 }
