@@ -10,12 +10,13 @@ const CHART = join(repo, 'docs', 'benchmarks', 'runs.svg');
 // Drawn per run: throughputs, and the ratio that carries across hosts.
 const CHARTED = ['producer_eps', 'catchup_eps', 'sustained_eps', 'copy_ceiling_eps'];
 
-/** The commit measured; `+` when the working tree differs from it. */
+/** The commit measured; `+` when the working tree differs from it (the runs' own record aside). */
 function commitMeasured() {
   /** @param {string[]} args */
   const git = (...args) => spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).stdout.trim();
   const commit = git('rev-parse', '--short=7', 'HEAD');
-  return git('status', '--porcelain', '--untracked-files=no') === '' ? commit : `${commit}+`;
+  const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)docs/benchmarks');
+  return changed === '' ? commit : `${commit}+`;
 }
 
 /** Appends this run and redraws the chart. @param {Record<string, unknown>} results @param {Record<string, unknown>} host */
