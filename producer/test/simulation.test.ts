@@ -4,22 +4,37 @@ import { REMEMBERED, Simulation } from '../src/events/simulation.js';
 
 const EVENTS = 100_000;
 
+const parsed = ({ json }: { json: string }) => JSON.parse(json) as UserActionEvent;
+
 function sent(simulation: Simulation): UserActionEvent {
-  return JSON.parse(simulation.next().json) as UserActionEvent;
+  return parsed(simulation.next());
 }
 
-function run(seed: number, count = EVENTS): UserActionEvent[] {
+/** The events sent, and every event made in order: the users' unsent warm-up ones too. */
+function run(seed: number, count = EVENTS): { sent: UserActionEvent[]; made: UserActionEvent[] } {
   let clock = Date.parse('2026-11-26T08:00:00Z');
-  const simulation = new Simulation({ users: 1_000, seed, now: () => (clock += 7) });
-  return Array.from({ length: count }, () => sent(simulation));
+  const made: UserActionEvent[] = [];
+  const simulation = new Simulation({
+    users: 1_000,
+    seed,
+    now: () => (clock += 7),
+    onWarmUp: (event) => made.push(parsed(event)),
+  });
+  const events = Array.from({ length: count }, () => {
+    const event = sent(simulation);
+    made.push(event);
+    return event;
+  });
+  return { sent: events, made };
 }
 
-const events = run(42);
+const { sent: events, made } = run(42);
 const meta = (event: UserActionEvent) => event.Metadata as Record<string, unknown>;
+const share = (list: UserActionEvent[], action: string) => list.filter((event) => event.Action === action).length / list.length;
 
-function byUser(): Map<string, UserActionEvent[]> {
+function byUser(list: UserActionEvent[]): Map<string, UserActionEvent[]> {
   const users = new Map<string, UserActionEvent[]>();
-  for (const event of events) {
+  for (const event of list) {
     const list = users.get(event.UserId);
     if (list) list.push(event);
     else users.set(event.UserId, [event]);
@@ -47,13 +62,13 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     }
   });
 
-  it('keeps every invariant, user by user, in order', () => {
+  it('keeps every invariant, user by user, in order, from the events each made before the first sent', () => {
     // Collected rather than asserted one by one: a million expect() calls would take a minute.
     const violations: string[] = [];
     const check = (holds: boolean, what: string, context: string) => {
       if (!holds && violations.length < 20) violations.push(`${what}: ${context}`);
     };
-    for (const [user, list] of byUser()) {
+    for (const [user, list] of byUser(made)) {
       let session: string | undefined;
       let device = '';
       let address = '';
@@ -130,8 +145,20 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
     expect(violations).toEqual([]);
   });
 
+  it('starts as if it had been running: the mix of the first 1,000 events is that of any later ones', () => {
+    const first = events.slice(0, 1_000);
+    const later = events.slice(50_000);
+    const apart = ACTIONS.map((action) => ({
+      action,
+      points: Math.round(100 * Math.abs(share(first, action) - share(later, action))),
+    }));
+    expect(apart.filter(({ points }) => points > 3)).toEqual([]);
+    // Most users are mid-session when their first event is sent.
+    expect(share(first, 'Login')).toBeLessThan(0.15);
+  });
+
   it('has a few very active users and many quiet ones', () => {
-    const counts = [...byUser().values()].map((list) => list.length).sort((a, b) => b - a);
+    const counts = [...byUser(events).values()].map((list) => list.length).sort((a, b) => b - a);
     const top = counts.slice(0, 10).reduce((sum, count) => sum + count, 0);
     const median = counts[Math.floor(counts.length / 2)] ?? 0;
     expect(top / EVENTS).toBeGreaterThan(0.2); // the 1% most active make over a fifth of the events
@@ -139,13 +166,15 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
   });
 
   it('repeats itself for the same seed and differs for another', () => {
-    expect(run(42, 2_000)).toEqual(events.slice(0, 2_000));
-    expect(run(43, 2_000)).not.toEqual(events.slice(0, 2_000));
+    expect(run(42, 2_000).sent).toEqual(events.slice(0, 2_000));
+    expect(run(43, 2_000).sent).not.toEqual(events.slice(0, 2_000));
+    // Listening to the warm-up changes nothing.
+    let clock = Date.parse('2026-11-26T08:00:00Z');
+    const unheard = new Simulation({ users: 1_000, seed: 42, now: () => (clock += 7) });
+    expect(Array.from({ length: 2_000 }, () => sent(unheard))).toEqual(events.slice(0, 2_000));
   });
 
   it('follows a tuned action mix', () => {
-    const share = (list: UserActionEvent[], action: string) =>
-      list.filter((event) => event.Action === action).length / list.length;
     const tuned = new Simulation({ users: 1_000, seed: 42, mix: { Search: 60, Like: 0, Unlike: 0 } });
     const sample = Array.from({ length: 20_000 }, () => sent(tuned));
     expect(share(sample, 'Search')).toBeGreaterThan(2 * share(events.slice(0, 20_000), 'Search'));
@@ -154,13 +183,11 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
 
   it('remembers a bounded past, however long a user is active', () => {
     // Few users, busy following: the most active make thousands of likes and follow everyone they could.
-    const simulation = new Simulation({ users: 300, seed: 7, mix: { FollowUser: 30 } });
     const following = new Map<string, Set<unknown>>();
     const recentLikes = new Map<string, unknown[]>();
     let mostFollowed = 0;
     let unlikes = 0;
-    for (let index = 0; index < 100_000; index++) {
-      const event = sent(simulation);
+    const track = (event: UserActionEvent) => {
       const details = meta(event);
       const followed = following.get(event.UserId) ?? new Set();
       following.set(event.UserId, followed);
@@ -177,7 +204,14 @@ describe(`a simulated population (${EVENTS.toLocaleString('en')} events of 1,000
         expect(standing).toContain(details.PostId);
         likes.splice(likes.lastIndexOf(details.PostId), 1);
       }
-    }
+    };
+    const simulation = new Simulation({
+      users: 300,
+      seed: 7,
+      mix: { FollowUser: 30 },
+      onWarmUp: (event) => track(parsed(event)),
+    });
+    for (let index = 0; index < 100_000; index++) track(sent(simulation));
     expect(Math.max(...[...recentLikes.values()].map((likes) => likes.length))).toBeGreaterThan(1_000);
     expect(unlikes).toBeGreaterThan(500);
     expect(mostFollowed).toBe(REMEMBERED);

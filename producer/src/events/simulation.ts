@@ -30,6 +30,11 @@ export interface SimulationOptions {
   mix?: Partial<Record<SessionAction, number>>;
   /** Milliseconds since the epoch; injected by tests for reproducible timestamps. */
   now?: () => number;
+  /**
+   * Told of each event a user makes unsent while warming up, just before the user's first event sent:
+   * tests check the invariants across them.
+   */
+  onWarmUp?: (event: OutgoingEvent) => void;
 }
 
 /** A text as a JSON string literal, quotes included. */
@@ -58,6 +63,15 @@ interface SimulatedUser {
   comments: string[];
   subscribed: boolean;
   lastTimestamp: number;
+  /** Steps still to take unsent before the user's first event is sent. */
+  warmUpSteps: number;
+}
+
+/** What a user did in one step, in which session. */
+interface Step {
+  action: Action;
+  details: string;
+  session: Session;
 }
 
 /**
@@ -66,6 +80,14 @@ interface SimulatedUser {
  * and slowed by about 5% every million events.
  */
 export const REMEMBERED = 100;
+
+/**
+ * Steps each user takes unsent before their first event is sent, so that the population starts as if it
+ * had been running: most users mid-session, carts, likes and follows held. Whether a user is in a
+ * session settles within a few steps (each step ends it with the same chance), carts within a few
+ * dozen; taken when a user is first drawn, so a large population costs nothing up front.
+ */
+export const WARM_UP_STEPS = 40;
 
 const PROFILE_FIELDS = ['avatar', 'bio', 'email', 'name', 'password'] as const;
 
@@ -80,12 +102,17 @@ export class Simulation {
   private readonly queries: Quoted[];
   private readonly pages: Quoted[];
   private readonly now: () => number;
+  private readonly onWarmUp: ((event: OutgoingEvent) => void) | undefined;
+  /** Event ids of the warm-up's events, drawn apart so that listening to them changes nothing. */
+  private readonly warmUpRandom: () => number;
 
-  constructor({ users, seed, skew = 1.1, mix = {}, now = Date.now }: SimulationOptions) {
+  constructor({ users, seed, skew = 1.1, mix = {}, now = Date.now, onWarmUp }: SimulationOptions) {
     const faker = new Faker({ locale: [en] });
     faker.seed(seed);
     this.random = seededRandom(seed);
+    this.warmUpRandom = seededRandom(seed + 1);
     this.now = now;
+    this.onWarmUp = onWarmUp;
     this.devices = Array.from({ length: 60 }, () => quoted(deviceName(faker)));
     this.products = Array.from({ length: 500 }, () => ({
       id: uuidFrom(this.random),
@@ -113,6 +140,7 @@ export class Simulation {
       comments: [],
       subscribed: false,
       lastTimestamp: 0,
+      warmUpSteps: WARM_UP_STEPS,
     }));
     this.activity = zipfCumulative(users, skew);
     const weights = { ...DEFAULT_SESSION_MIX, ...mix };
@@ -125,13 +153,32 @@ export class Simulation {
 
   next(): OutgoingEvent {
     const user = this.users[drawIndex(this.activity, this.random)] as SimulatedUser;
-    const { action, details } = user.session ? this.act(user) : this.logIn(user);
-    const session = user.session as Session;
+    if (user.warmUpSteps > 0) this.warmUp(user);
+    const step = this.step(user);
     // Per user, time never goes backwards, even if the clock does.
     const timestamp = Math.max(this.now(), user.lastTimestamp);
     user.lastTimestamp = timestamp;
+    return this.event(user, step, timestamp, this.random);
+  }
+
+  /** The warm-up's events are never sent: they carry the epoch as their time. */
+  private warmUp(user: SimulatedUser): void {
+    for (; user.warmUpSteps > 0; user.warmUpSteps--) {
+      const step = this.step(user);
+      if (this.onWarmUp) this.onWarmUp(this.event(user, step, 0, this.warmUpRandom));
+    }
+  }
+
+  /** What the user does next, their state moved on. */
+  private step(user: SimulatedUser): Step {
+    const { action, details } = user.session ? this.act(user) : this.logIn(user);
+    const session = user.session as Session;
     if (action === 'Logout') user.session = undefined;
-    const eventId = timeOrderedUuidFrom(timestamp, this.random);
+    return { action, details, session };
+  }
+
+  private event(user: SimulatedUser, { action, details, session }: Step, timestamp: number, random: () => number): OutgoingEvent {
+    const eventId = timeOrderedUuidFrom(timestamp, random);
     const metadata = `{"IpAddress":${session.ipAddress},"Device":${session.device},"SessionId":"${session.id}"${details}}`;
     const json = wireJson({
       EventId: eventId,
