@@ -1,7 +1,7 @@
 /** A kafkajs client whose logs go through pino, with the daemons' TLS and SASL settings. */
 import { isIP, connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { type ISocketFactory, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
+import kafkajs, { type ISocketFactory, Kafka, type LogEntry, logLevel, type SASLOptions } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import type { KafkaSecurity } from './security.js';
 
@@ -30,6 +30,9 @@ export function createKafka({ brokers, clientId, kafkaSecurity: security }: Kafk
 }
 
 export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The admin client's name for a topic's configuration (a CommonJS export Node.js' ESM loader does not find by name). */
+export const TOPIC_CONFIG = kafkajs.ConfigResourceTypes.TOPIC;
 /** TCP keepalive on idle broker connections after 10 s (kafkajs' socket factory waits 60 s). */
 const KEEPALIVE_DELAY_MS = 10_000;
 

@@ -1,7 +1,8 @@
 /** The topic: created with enough partitions to scale out, and its offsets once the broker has them. */
-import kafkajs, { type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { logRetries, withRetry } from '../retry.js';
+import { TOPIC_CONFIG } from './client.js';
 import { kafkaVerdict } from './errors.js';
 
 /**
@@ -84,13 +85,11 @@ async function createOrCheckTopic(admin: Admin, { topic, partitions, retentionMs
 }
 
 const RETENTION = 'retention.ms';
-// A CommonJS export that Node.js' ESM loader does not find by name.
-const { ConfigResourceTypes } = kafkajs;
 
 /** The topic's retention.ms as the broker reports it (its own default when the topic sets none). */
 async function topicRetentionMs(admin: Admin, topic: string): Promise<number | undefined> {
   const { resources } = await admin.describeConfigs({
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [RETENTION] }],
+    resources: [{ type: TOPIC_CONFIG, name: topic, configNames: [RETENTION] }],
     includeSynonyms: false,
   });
   const value = resources[0]?.configEntries.find((entry) => entry.configName === RETENTION)?.configValue;
